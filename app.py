@@ -1,0 +1,2 @@
+def main(*args, **kwargs):
+    raise NotImplementedError

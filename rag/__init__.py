@@ -1,0 +1,1 @@
+"""Offline multilingual retrieval-augmented question answering with checked citations."""

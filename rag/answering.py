@@ -1,0 +1,102 @@
+"""The question-answering pipeline: check the question, retrieve, gate, prompt, generate, verify citations."""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Iterator
+
+from rag.citations import citations_for, numbers_supported, strip_invalid, without_markers
+from rag.errors import BadQuestion
+from rag.language import detect_language
+from rag.pipeline import Pipeline
+from rag.prompting import NOT_FOUND_MARK, build_prompt
+from rag.records import Answer, Passage
+
+NOT_FOUND = {
+    "en": "The documents do not contain the answer to this question.",
+    "vi": "Tài liệu không chứa câu trả lời cho câu hỏi này.",
+    "zh": "文档中没有这个问题的答案。",
+}
+EVIDENCE_LEAD = {
+    "en": "The documents say [{n}]: “{text}”",
+    "vi": "Theo tài liệu [{n}]: “{text}”",
+    "zh": "根据文档[{n}]：“{text}”",
+}
+DATED_EVIDENCE_LEAD = {
+    "en": "According to “{title}” ({date}) [{n}]: “{text}”",
+    "vi": "Theo bài “{title}” ({date}) [{n}]: “{text}”",
+    "zh": "根据《{title}》（{date}）[{n}]：“{text}”",
+}
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """NFC text without control characters; refuse empty, unreadable and over-long questions."""
+    text = unicodedata.normalize("NFC", question)
+    text = "".join(c if c.isprintable() or c in "\n\t" else " " for c in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) > max_chars:
+        raise BadQuestion(f"question is {len(text)} characters long; the limit is {max_chars}")
+    if not any(c.isalnum() for c in text):
+        raise BadQuestion("question is empty: type a question with words in it")
+    return text
+
+
+def ask(question: str, pipeline: Pipeline, history: str = "") -> Iterator[str | Answer]:
+    """Yield the model's text as it is written, then the checked Answer.
+
+    `history` is earlier conversation text that helps retrieval of a follow-up question.
+    """
+    started = time.perf_counter()
+    settings = pipeline.settings
+    question = clean_question(question, settings.max_question_chars)
+    language = detect_language(question)
+    search_text = f"{history} {question}".strip() if history else question
+    query = pipeline.embedder.embed_queries([search_text])[0]
+    hits = pipeline.retriever.search(search_text, query)
+    passages = pipeline.retriever.passages(hits, query, settings.top_k)
+    timings = {"retrieve_s": time.perf_counter() - started}
+    if not passages or passages[0].relevance < settings.min_relevance:
+        text, citations, abstained = NOT_FOUND[language], (), True
+    else:
+        pieces: list[str] = []
+        for piece in pipeline.generator.stream(build_prompt(question, passages, language)):
+            pieces.append(piece)
+            yield piece
+        text, abstained = verify("".join(pieces), passages, language)
+        citations = citations_for(text, passages)
+    timings["total_s"] = time.perf_counter() - started
+    yield Answer(
+        question, text, language, abstained, citations, tuple(hits), tuple(passages), timings["total_s"], timings
+    )
+
+
+def answer(question: str, pipeline: Pipeline, history: str = "") -> Answer:
+    """Run `ask` to the end and return the Answer."""
+    for event in ask(question, pipeline, history):
+        if isinstance(event, Answer):
+            return event
+    raise AssertionError("ask() always ends with an Answer")
+
+
+def verify(raw: str, passages: list[Passage], language: str) -> tuple[str, bool]:
+    """Keep the model's answer only when it cites a passage, states only supported numbers and is in the
+    question's language; otherwise answer with the best passage quoted. Returns (text, abstained)."""
+    text = strip_invalid(raw.strip(), passages)
+    if NOT_FOUND_MARK in text.upper() or text in NOT_FOUND.values():
+        return NOT_FOUND[language], True
+    cited = citations_for(text, passages)
+    words = without_markers(text)
+    right_language = detect_language(words) == language or not re.search(r"[^\W\d_]", words)
+    if cited and words and right_language and numbers_supported(text, cited):
+        return text, False
+    return quote_evidence(passages[0], language), False
+
+
+def quote_evidence(passage: Passage, language: str) -> str:
+    """An extractive answer: the best passage quoted verbatim with its citation, introduced in `language`."""
+    chunk = passage.chunk
+    fields = {"n": passage.n, "text": passage.text.strip(), "title": chunk.title, "date": chunk.date}
+    template = DATED_EVIDENCE_LEAD if chunk.date and chunk.title else EVIDENCE_LEAD
+    return template.get(language, template["en"]).format(**fields)

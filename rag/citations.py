@@ -1,0 +1,53 @@
+"""Parse the [n] markers of an answer, drop those that point nowhere, and check what the answer claims."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.records import Citation, Passage
+
+_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，;、]\s*\d+)*)\s*\]")
+_NUMBER = re.compile(r"\d+")
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Passage numbers cited in `text`, in order of first appearance ([1], [1, 2], [2，3] all count)."""
+    seen: list[int] = []
+    for match in _MARKER.finditer(text):
+        for n in map(int, _NUMBER.findall(match.group(1))):
+            if n not in seen:
+                seen.append(n)
+    return seen
+
+
+def strip_invalid(text: str, passages: Sequence[Passage]) -> str:
+    """Remove citation numbers that point to no passage; a marker left empty disappears."""
+    valid = {p.n for p in passages}
+
+    def keep(match: re.Match[str]) -> str:
+        numbers = [n for n in map(int, _NUMBER.findall(match.group(1))) if n in valid]
+        return f"[{', '.join(map(str, numbers))}]" if numbers else ""
+
+    return re.sub(r"\s+([.。,，])", r"\1", _MARKER.sub(keep, text)).strip()
+
+
+def citations_for(text: str, passages: Sequence[Passage]) -> tuple[Citation, ...]:
+    """Citation records for the valid passage numbers cited in `text`."""
+    by_number = {p.n: p for p in passages}
+    return tuple(
+        Citation(n, p.chunk.source, p.start, p.end, p.text, p.chunk.title, p.chunk.date)
+        for n in cited_numbers(text)
+        if (p := by_number.get(n))
+    )
+
+
+def without_markers(text: str) -> str:
+    return _MARKER.sub("", text).strip()
+
+
+def numbers_supported(text: str, cited: Sequence[Citation]) -> bool:
+    """Every number the answer states appears in a cited passage, its title or its date."""
+    evidence = " ".join(f"{c.text} {c.title} {c.date or ''}" for c in cited)
+    known = set(_NUMBER.findall(evidence)) | {n.lstrip("0") for n in _NUMBER.findall(evidence)}
+    return all(n in known or n.lstrip("0") in known for n in _NUMBER.findall(without_markers(text)))

@@ -1,0 +1,192 @@
+"""The `rag` command line: index documents, ask questions, evaluate, benchmark and serve the UI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.config import Settings, load_settings
+from rag.errors import RagError
+from rag.records import Answer
+
+EPILOG = """examples:
+  rag index                          index the default corpus (seeds/)
+  rag index ~/notes report.md        add or refresh files and folders
+  rag index --rebuild                start the index over
+  rag ask "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
+  rag ask --json "Hàn Quốc và ASEAN nâng cấp quan hệ năm nào?"
+  rag eval --gold eval/gold.jsonl --report eval/REPORT.md
+  rag serve --port 7860              open the chat UI
+
+settings come from RAG_* environment variables (RAG_GGUF=/path/model.gguf uses your own model)."""
+
+
+def answer_json(result: Answer) -> dict[str, object]:
+    """The machine-readable form of an answer shared by `ask --json` and the eval."""
+    return {
+        "answer": result.text,
+        "abstained": result.abstained,
+        "language": result.language,
+        "citations": [
+            {
+                "n": c.n,
+                "source": c.source,
+                "start": c.start,
+                "end": c.end,
+                "text": c.text,
+                "title": c.title,
+                "date": c.date,
+            }
+            for c in result.citations
+        ],
+        "retrieved": [
+            {"source": h.chunk.source, "score": round(h.similarity, 4), "text": h.chunk.text} for h in result.retrieved
+        ],
+        "latency_s": round(result.latency_s, 3),
+    }
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from rag.indexing import index_files
+    from rag.pipeline import make_embedder
+
+    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise RagError(f"no such file or folder: {', '.join(missing)}")
+    bar = tqdm(total=0, unit="file", desc="indexing", disable=args.quiet)
+
+    def progress(name: str, done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(name[:40])
+        bar.refresh()
+
+    report = index_files(paths, settings, make_embedder(settings), rebuild=args.rebuild, progress=progress)
+    bar.close()
+    for problem in report.failed:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"skipped {len(report.failed)}; index holds {report.files} files in {report.chunks} chunks ({settings.index_dir})"
+    )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import index as store
+    from rag.answering import ask
+    from rag.pipeline import load_pipeline
+
+    pipeline = load_pipeline(settings)
+    stale = store.stale_sources(pipeline.retriever.index)
+    if stale:
+        print(
+            f"note: {len(stale)} indexed file(s) changed or vanished since indexing ({', '.join(stale[:3])}); run `rag index`",
+            file=sys.stderr,
+        )
+    streamed: list[str] = []
+    for event in ask(" ".join(args.question), pipeline):
+        if isinstance(event, str):
+            streamed.append(event)
+            if not args.json:
+                print(event, end="", flush=True)
+            continue
+        if args.json:
+            print(json.dumps(answer_json(event), ensure_ascii=False, indent=1))
+        else:
+            print_answer(event, "".join(streamed))
+    return 0
+
+
+def print_answer(result: Answer, streamed: str) -> None:
+    if streamed and streamed.strip() != result.text:
+        print("\n(the model's draft failed the citation check; the checked answer follows)")
+    if not streamed or streamed.strip() != result.text:
+        print(result.text)
+    else:
+        print()
+    for c in result.citations:
+        where = f"{c.source}:{c.start}-{c.end}" + (f", {c.date}" if c.date else "")
+        print(f"  [{c.n}] {where}  {c.text[:160]}")
+    print(f"({result.latency_s:.2f} s)")
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import app
+
+    app.main(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.evaluation import run_eval
+
+    run_eval(args.gold, settings, out=args.out, report=args.report, ablations=args.ablations)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="rag",
+        description="Offline multilingual question answering over your documents, with citations.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    root.add_argument("--index-dir", type=Path, help="index folder (default: index/)")
+    root.add_argument("--gguf", type=Path, help="GGUF model to answer with (default: the bundled Gemma 3 270M)")
+    root.add_argument("--top-k", type=int, help="passages given to the model (default 4)")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "index", help="add or refresh documents in the index", epilog="example: rag index seeds/ notes.md"
+    )
+    p.add_argument("paths", nargs="*", help="files or folders (.txt .md .html); default: seeds/")
+    p.add_argument("--rebuild", action="store_true", help="discard the existing index and build anew")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser(
+        "ask", help="answer a question from the index", epilog='example: rag ask --json "新西兰总理何时访问越南？"'
+    )
+    p.add_argument("question", nargs="+", help="the question, in English, Vietnamese or Chinese")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
+    p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser(
+        "eval",
+        help="score the pipeline on a gold question set",
+        epilog="example: rag eval --gold eval/gold.jsonl --report eval/REPORT.md",
+    )
+    p.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"), help="gold JSONL file")
+    p.add_argument("--out", type=Path, help="write one JSON line per question here")
+    p.add_argument("--report", type=Path, help="write a Markdown report here")
+    p.add_argument("--ablations", action="store_true", help="also score dense-only and other top-k settings")
+    p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser("serve", help="start the chat UI", epilog="example: rag serve --port 7860")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(run=cmd_serve)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings(index_dir=args.index_dir, gguf_path=args.gguf, top_k=args.top_k)
+        return int(args.run(args, settings))
+    except RagError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return problem.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

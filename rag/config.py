@@ -1,0 +1,91 @@
+"""All settings in one frozen object; environment variables are read here and nowhere else."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from rag.errors import BadSettings
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Pipeline settings; invalid values are refused at construction."""
+
+    index_dir: Path = PROJECT_DIR / "index"
+    corpus_dir: Path = PROJECT_DIR / "seeds"
+    upload_dir: Path = PROJECT_DIR / "data" / "uploads"
+    embedder_path: Path = PROJECT_DIR / "models" / "embeddinggemma-300m"
+    gguf_path: Path = PROJECT_DIR / "models" / "gemma-3-270m-q4_k_m.gguf"
+    chunk_tokens: int = 160  # chunk size in embedding-model tokens
+    top_k: int = 4  # passages given to the generator
+    candidates: int = 12  # chunks fetched by each retriever before fusion
+    lexical: bool = True  # fuse BM25 with dense search
+    min_relevance: float = 0.40  # best sentence cosine below this: abstain
+    max_question_chars: int = 2000
+    max_file_mb: float = 20.0
+    n_ctx: int = 2048
+    max_answer_tokens: int = 96
+    threads: int = max(1, min(4, os.cpu_count() or 1))
+
+    def __post_init__(self) -> None:
+        for name in (
+            "chunk_tokens",
+            "top_k",
+            "candidates",
+            "max_question_chars",
+            "n_ctx",
+            "max_answer_tokens",
+            "threads",
+        ):
+            value = getattr(self, name)
+            if value <= 0:
+                raise BadSettings(f"{name} must be > 0, got {value}")
+        if not 0.0 <= self.min_relevance <= 1.0:
+            raise BadSettings(f"min_relevance must be within 0..1, got {self.min_relevance}")
+        if self.max_file_mb <= 0:
+            raise BadSettings(f"max_file_mb must be > 0, got {self.max_file_mb}")
+        if self.candidates < self.top_k:
+            raise BadSettings(f"candidates must be >= top_k ({self.top_k}), got {self.candidates}")
+
+    def with_(self, **changes: object) -> Settings:
+        """Return a copy with some fields changed (validated again)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_ENV = {
+    "RAG_INDEX_DIR": "index_dir",
+    "RAG_CORPUS_DIR": "corpus_dir",
+    "RAG_UPLOAD_DIR": "upload_dir",
+    "RAG_EMBEDDER": "embedder_path",
+    "RAG_GGUF": "gguf_path",
+    "RAG_TOP_K": "top_k",
+    "RAG_MIN_RELEVANCE": "min_relevance",
+    "RAG_THREADS": "threads",
+    "RAG_N_CTX": "n_ctx",
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from defaults, then RAG_* environment variables, then explicit overrides."""
+    types = {f.name: f.type for f in fields(Settings)}
+    values: dict[str, object] = {}
+    for var, name in _ENV.items():
+        if var in os.environ:
+            values[name] = _parse(name, types[name], os.environ[var])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _parse(name: str, kind: object, raw: str) -> object:
+    try:
+        if kind in ("int", int):
+            return int(raw)
+        if kind in ("float", float):
+            return float(raw)
+    except ValueError:
+        raise BadSettings(f"{name} must be a number, got {raw!r}") from None
+    return Path(raw).expanduser()

@@ -1,0 +1,207 @@
+"""Score the pipeline on a gold set: answer accuracy, retrieval, citations, abstention, language, latency."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import RagError
+from rag.language import detect_language, fold
+
+
+@dataclass(frozen=True)
+class GoldItem:
+    """One gold question: `must` groups all need one of their strings in the answer."""
+
+    id: str
+    lang: str
+    question: str
+    must: tuple[tuple[str, ...], ...]
+    sources: tuple[str, ...]
+    answerable: bool
+
+
+def load_gold(path: Path) -> list[GoldItem]:
+    """Read a gold JSONL file; a malformed line is reported with its number."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise RagError(f"cannot read gold file {path}: {exc.strerror}") from None
+    items = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            items.append(
+                GoldItem(
+                    str(raw["id"]),
+                    str(raw.get("lang") or detect_language(raw["question"])),
+                    str(raw["question"]),
+                    tuple(tuple(group) for group in raw.get("must", [])),
+                    tuple(raw.get("sources", [])),
+                    bool(raw.get("answerable", bool(raw.get("must")))),
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise RagError(f"{path}:{number}: not a gold record ({type(exc).__name__}: {exc})") from None
+    if not items:
+        raise RagError(f"{path} holds no questions")
+    return items
+
+
+def is_correct(answer: str, must: Sequence[Sequence[str]]) -> bool:
+    """Every group has at least one string in the answer, compared after `fold`."""
+    text = fold(answer)
+    return all(any(fold(s) in text for s in group) for group in must)
+
+
+def own_words(answer: str) -> str:
+    """The answer without verbatim quotes and citation markers: the words written in its own language."""
+    return re.sub(r"“[^”]*”|《[^》]*》|\[[\d,\s]+\]", " ", answer)
+
+
+def score(item: GoldItem, result: dict[str, Any]) -> dict[str, Any]:
+    """Per-question measurements added to the `rag ask --json` record."""
+    ranked = list(dict.fromkeys(r["source"] for r in result["retrieved"]))
+    rank = next((i for i, s in enumerate(ranked, 1) if s in item.sources), None)
+    cited = {c["source"] for c in result["citations"]}
+    words = own_words(result["answer"])
+    return {
+        "id": item.id,
+        "lang": item.lang,
+        "answerable": item.answerable,
+        **result,
+        "correct": (not result["abstained"] and is_correct(result["answer"], item.must))
+        if item.answerable
+        else result["abstained"],
+        "gold_rank": rank,
+        "cited_gold": len(cited & set(item.sources)),
+        "cited": len(cited),
+        "language_ok": result["abstained"] or not re.search(r"[^\W\d_]", words) or detect_language(words) == item.lang,
+    }
+
+
+def _share(rows: list[dict[str, Any]], test: Any) -> float | None:
+    return sum(bool(test(r)) for r in rows) / len(rows) if rows else None
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Aggregate metrics over scored rows."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    answered = [r for r in answerable if not r["abstained"] and r["cited"]]
+    latencies = sorted(r["latency_s"] for r in rows)
+    return {
+        "questions": len(rows),
+        "accuracy": _share(rows, lambda r: r["correct"]),
+        "answerable_accuracy": _share(answerable, lambda r: r["correct"]),
+        "recall@1": _share(answerable, lambda r: r["gold_rank"] == 1),
+        "recall@5": _share(answerable, lambda r: r["gold_rank"] is not None and r["gold_rank"] <= 5),
+        "mrr": sum(1 / r["gold_rank"] for r in answerable if r["gold_rank"]) / len(answerable) if answerable else None,
+        "citation_precision": sum(r["cited_gold"] for r in answered) / max(1, sum(r["cited"] for r in answered))
+        if answered
+        else None,
+        "citation_recall": _share(answerable, lambda r: r["cited_gold"] > 0),
+        "abstention_unanswerable": _share(unanswerable, lambda r: r["abstained"]),
+        "false_abstention": _share(answerable, lambda r: r["abstained"]),
+        "language_ok": _share(rows, lambda r: r["language_ok"]),
+        "latency_p50_s": statistics.median(latencies) if latencies else None,
+        "latency_p95_s": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else None,
+    }
+
+
+def evaluate(items: list[GoldItem], pipeline: Any, progress: bool = True) -> list[dict[str, Any]]:
+    """Answer every gold question with `pipeline` and score it."""
+    from tqdm import tqdm
+
+    from rag.answering import answer
+    from rag.cli import answer_json
+
+    rows = []
+    for item in tqdm(items, desc="eval", unit="q", disable=not progress):
+        rows.append(score(item, answer_json(answer(item.question, pipeline))))
+    return rows
+
+
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "dense only (no BM25)": {"lexical": False},
+    "top_k=2": {"top_k": 2},
+    "top_k=6": {"top_k": 6},
+    "no relevance gate": {"min_relevance": 0.0},
+}
+
+
+def run_eval(
+    gold: Path, settings: Settings, out: Path | None = None, report: Path | None = None, ablations: bool = False
+) -> dict[str, Any]:
+    """Evaluate the configured pipeline (and, if asked, its ablations); print and save the results."""
+    from rag.pipeline import load_pipeline, make_embedder, make_generator
+
+    items = load_gold(gold)
+    embedder, generator = make_embedder(settings), make_generator(settings)
+    variants = {"full pipeline": {}} | (ABLATIONS if ablations else {})
+    results: dict[str, Any] = {}
+    for name, changes in variants.items():
+        pipeline = load_pipeline(settings.with_(**changes), embedder, generator)
+        rows = evaluate(items, pipeline)
+        results[name] = {
+            "overall": summarize(rows),
+            **{lang: summarize([r for r in rows if r["lang"] == lang]) for lang in ("en", "vi", "zh")},
+        }
+        if name == "full pipeline":
+            full_rows = rows
+        print(f"{name}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in results[name]["overall"].items()))
+    if out:
+        out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in full_rows), encoding="utf-8")
+    if report:
+        report.write_text(
+            render_report(gold, settings, generator.model_id, embedder.model_id, results), encoding="utf-8"
+        )
+    return results
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def render_report(gold: Path, settings: Settings, generator: str, embedder: str, results: dict[str, Any]) -> str:
+    """Markdown tables: the full pipeline by language, then each ablation's overall numbers."""
+    metrics = list(next(iter(results.values()))["overall"])
+    full = results["full pipeline"]
+    lines = [
+        "# Evaluation results",
+        "",
+        f"Gold set `{gold}`; embedder `{embedder}`, generator `{generator}`, top_k={settings.top_k}, "
+        f"min_relevance={settings.min_relevance}, chunk_tokens={settings.chunk_tokens}.",
+        "",
+        "## Full pipeline by question language",
+        "",
+        "| metric | all | en | vi | zh |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {m} | " + " | ".join(_fmt(full[part][m]) for part in ("overall", "en", "vi", "zh")) + " |"
+            for m in metrics
+        ),
+    ]
+    if len(results) > 1:
+        lines += [
+            "",
+            "## Ablations (all questions)",
+            "",
+            "| variant | " + " | ".join(metrics[1:]) + " |",
+            "|---" * len(metrics) + "|",
+        ]
+        lines += [
+            f"| {name} | " + " | ".join(_fmt(r["overall"][m]) for m in metrics[1:]) + " |"
+            for name, r in results.items()
+        ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,63 @@
+"""Answer generation with any local GGUF model through llama-cpp-python, loaded on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rag.errors import MissingDependency, ModelMissing
+from rag.prompting import Prompt
+
+STOP = ["\n"]  # base-model answers are one line, as in the worked examples
+
+
+class Generator:
+    """Streams text from a GGUF model; uses its chat template when the file carries one."""
+
+    def __init__(self, path: Path, n_ctx: int = 2048, threads: int = 2, max_tokens: int = 96) -> None:
+        self.path = Path(path)
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self.max_tokens = max_tokens
+        self._llm: Any = None
+
+    @property
+    def model_id(self) -> str:
+        return self.path.name
+
+    @property
+    def llm(self) -> Any:
+        if self._llm is None:
+            self._llm = self._load()
+        return self._llm
+
+    def _load(self) -> Any:
+        if not self.path.is_file():
+            raise ModelMissing(f"GGUF model not found at {self.path} (run: python models/fetch.py, or set RAG_GGUF)")
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise MissingDependency("llama-cpp-python is missing: pip install llama-cpp-python") from None
+        try:
+            return Llama(str(self.path), n_ctx=self.n_ctx, n_threads=self.threads, verbose=False)
+        except ValueError as exc:
+            raise ModelMissing(f"{self.path.name} is not a loadable GGUF model ({exc})") from None
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(self.llm.metadata.get("tokenizer.chat_template"))
+
+    def stream(self, prompt: Prompt) -> Iterator[str]:
+        """Yield the answer's text pieces as the model writes them (greedy decoding)."""
+        if self.has_chat_template:
+            messages = [{"role": "user", "content": f"{prompt.system}\n\n{prompt.user}"}]
+            chunks = self.llm.create_chat_completion(messages, max_tokens=self.max_tokens, temperature=0.0, stream=True)
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+        else:
+            chunks = self.llm(prompt.completion, max_tokens=self.max_tokens, temperature=0.0, stop=STOP, stream=True)
+            for chunk in chunks:
+                yield chunk["choices"][0]["text"]

@@ -1,0 +1,100 @@
+"""Index files: load, chunk and embed new or changed files, then save a new index generation atomically."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag import index as store
+from rag.chunking import chunk_document
+from rag.config import Settings
+from rag.embedding import Embedder
+from rag.errors import UnreadableDocument
+from rag.index import BuildInfo, SourceFile, VectorIndex
+from rag.loading import find_files, load_document
+
+Progress = Callable[[str, int, int], None]  # (file name, files done, files total)
+
+
+@dataclass
+class IndexReport:
+    """What an indexing run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # one message per unreadable file
+    chunks: int = 0
+    files: int = 0
+
+
+def build_info(settings: Settings, embedder: Embedder) -> BuildInfo:
+    return BuildInfo(embedder=embedder.model_id, dimension=embedder.dimension, chunk_tokens=settings.chunk_tokens)
+
+
+def open_for_update(settings: Settings, embedder: Embedder, rebuild: bool) -> VectorIndex:
+    """The existing index (checked against the settings), or an empty one when rebuilding or new."""
+    info = build_info(settings, embedder)
+    if rebuild or not store.exists(settings.index_dir):
+        return VectorIndex(info)
+    existing = store.load(settings.index_dir)
+    store.check_compatible(existing, info)
+    return existing
+
+
+def index_files(
+    paths: Iterable[Path],
+    settings: Settings,
+    embedder: Embedder,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Add or refresh `paths` (files or folders) in the index; unreadable files are reported, not fatal."""
+    report = IndexReport()
+    files = find_files(paths)
+    with store.writer_lock(settings.index_dir):
+        index = open_for_update(settings, embedder, rebuild)
+        for done, path in enumerate(files):
+            if progress:
+                progress(path.name, done, len(files))
+            try:
+                _index_one(path, index, settings, embedder, report)
+            except UnreadableDocument as problem:
+                report.failed.append(str(problem))
+        if report.added or report.updated or rebuild or not store.exists(settings.index_dir):
+            store.save(index, settings.index_dir)
+        if progress:
+            progress("", len(files), len(files))
+    report.chunks, report.files = len(index.chunks), len(index.files)
+    return report
+
+
+def _index_one(path: Path, index: VectorIndex, settings: Settings, embedder: Embedder, report: IndexReport) -> None:
+    known = index.files.get(path.name)
+    stat = _stat(path)
+    if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+        report.unchanged.append(path.name)
+        return
+    doc = load_document(path, settings.max_file_mb)
+    file = SourceFile(str(path.resolve()), doc.fingerprint, stat.st_size, stat.st_mtime_ns)
+    if known and known.fingerprint == doc.fingerprint:
+        index.files[path.name] = file
+        report.unchanged.append(path.name)
+        return
+    chunks = chunk_document(doc, settings.chunk_tokens, embedder.count_tokens)
+    sentences = [doc.text[a:b] for c in chunks for a, b in c.sentences]
+    vectors = embedder.embed_documents([c.text for c in chunks], [doc.title] * len(chunks))
+    sentence_vectors = embedder.embed_documents(sentences, [doc.title] * len(sentences))
+    index.replace_source(doc.source, file, chunks, vectors, np.asarray(sentence_vectors))
+    (report.updated if known else report.added).append(path.name)
+
+
+def _stat(path: Path) -> os.stat_result:
+    try:
+        return path.stat()
+    except OSError as exc:
+        raise UnreadableDocument(f"{path.name}: cannot read ({exc.strerror})") from None

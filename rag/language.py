@@ -1,0 +1,32 @@
+"""Script-based language identification for English, Vietnamese and Chinese, and text folding."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+LANGUAGES = ("en", "vi", "zh")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-zÀ-ỹ]")
+# Letters that occur in Vietnamese but not in plain English text.
+_VIETNAMESE = re.compile(r"[ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]", re.IGNORECASE)
+
+
+def detect_language(text: str) -> str:
+    """Return 'zh', 'vi' or 'en' from the characters of `text` ('en' when unsure)."""
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
+    if cjk and cjk >= latin / 4:
+        return "zh"
+    words = re.findall(r"[^\W\d_]+", text)
+    if words and sum(bool(_VIETNAMESE.search(w)) for w in words) / len(words) >= 0.15:
+        return "vi"
+    return "en"
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip diacritics (đ→d), NFKC, dashes as spaces, single spaces: for loose matching."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("đ", "d")
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    text = re.sub(r"[\-\u2010-\u2015\u2212]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,136 @@
+"""Load text files into Documents: decoding, NFC normalization, title, date and language."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+from rag.errors import UnreadableDocument
+from rag.language import detect_language
+from rag.records import Document
+
+TITLE_CHARS = 90
+SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_DMY_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+_ZH_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+_DATE_LINE = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\s*")
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders into the supported files they hold, sorted; keep explicit files as given."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        else:
+            found.append(path)
+    return found
+
+
+def load_document(path: Path, max_mb: float = 20.0) -> Document:
+    """Read one file; raise UnreadableDocument with the reason when it is not usable text."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableDocument(f"{path.name}: cannot read ({exc.strerror})") from None
+    if len(raw) > max_mb * 1024 * 1024:
+        raise UnreadableDocument(f"{path.name}: larger than {max_mb:g} MB")
+    text = decode(raw, path.name)
+    if path.suffix.lower() in {".html", ".htm"}:
+        text = html_to_text(text)
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise UnreadableDocument(f"{path.name}: no text")
+    return Document(
+        source=path.name,
+        path=str(path),
+        text=text,
+        title=find_title(text),
+        date=find_date(text),
+        language=detect_language(text[:4000]),
+        fingerprint=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def load_documents(paths: Iterable[Path], max_mb: float = 20.0) -> Iterator[Document | UnreadableDocument]:
+    """Yield a Document per readable file and the error for each unreadable one."""
+    for path in paths:
+        try:
+            yield load_document(path, max_mb)
+        except UnreadableDocument as problem:
+            yield problem
+
+
+def decode(raw: bytes, name: str) -> str:
+    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030; refuse binary data."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    if b"\x00" in raw[:8192]:
+        raise UnreadableDocument(f"{name}: binary file, not text")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _printable_share(text) > 0.95:
+            return text
+    raise UnreadableDocument(f"{name}: unknown text encoding (save it as UTF-8)")
+
+
+def _printable_share(text: str) -> float:
+    sample = text[:20000]
+    good = sum(c.isprintable() or c in "\n\r\t" for c in sample)
+    return good / max(1, len(sample))
+
+
+def find_title(text: str) -> str:
+    """The first non-empty line without a leading 'date yyyy-mm-dd' marker, cut to its first sentence and to TITLE_CHARS."""
+    for line in text.splitlines():
+        line = _DATE_LINE.sub("", line).strip()
+        if line:
+            first = re.split(r"(?<=[.!?。！？])\s", line, maxsplit=1)[0]
+            return first if len(first) <= TITLE_CHARS else first[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+    return ""
+
+
+def find_date(text: str) -> str | None:
+    """The first date written in the opening lines, as yyyy-mm-dd."""
+    head = "\n".join(text.splitlines()[:4])
+    for pattern, order in ((_ISO_DATE, (0, 1, 2)), (_ZH_DATE, (0, 1, 2)), (_DMY_DATE, (2, 1, 0))):
+        match = pattern.search(head)
+        if match:
+            y, m, d = (int(match.group(i + 1)) for i in order)
+            if 1 <= m <= 12 and 1 <= d <= 31:
+                return f"{y:04d}-{m:02d}-{d:02d}"
+    return None
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self._skip += tag in ("script", "style")
+        if tag in ("p", "br", "div", "li", "h1", "h2", "h3", "tr"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("script", "style") and self._skip > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML page, one block a line."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    return re.sub(r"\n\s*\n+", "\n\n", "".join(parser.parts)).strip()

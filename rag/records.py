@@ -1,0 +1,82 @@
+"""Typed records passed from one pipeline stage to the next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded, NFC-normalized text file."""
+
+    source: str  # file name, e.g. 000_ce3c90c106d94d56.txt
+    path: str
+    text: str
+    title: str
+    date: str | None  # ISO yyyy-mm-dd when the document states one
+    language: str  # en | vi | zh
+    fingerprint: str  # sha256 of the raw bytes
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document, sized in embedding-model tokens, made of whole sentences."""
+
+    source: str
+    start: int  # character offsets into Document.text
+    end: int
+    text: str
+    language: str
+    title: str
+    date: str | None
+    sentences: tuple[tuple[int, int], ...]  # sentence offsets into Document.text
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its scores."""
+
+    row: int  # position in the index
+    chunk: Chunk
+    score: float  # fused rank score used for ordering
+    similarity: float  # cosine between question and chunk
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Answer-bearing text shown to the model as [n]; offsets point into the source document."""
+
+    n: int
+    chunk: Chunk
+    start: int
+    end: int
+    text: str
+    relevance: float  # cosine between question and its best sentence
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage the answer cites."""
+
+    n: int
+    source: str
+    start: int
+    end: int
+    text: str
+    title: str
+    date: str | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The final answer with its checked citations and what was retrieved."""
+
+    question: str
+    text: str
+    language: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    retrieved: tuple[Hit, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    latency_s: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,79 @@
+"""Hybrid retrieval (dense + BM25 fused by reciprocal rank) and sentence-level passage selection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.index import VectorIndex
+from rag.language import detect_language
+from rag.lexical import BM25
+from rag.records import Hit, Passage
+
+RRF_K = 60
+SHORT_SENTENCE = 60  # characters; a shorter best sentence is shown with its neighbour
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Fuse ranked row lists: score(row) = sum of 1 / (k + rank) over the lists holding it."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking, 1):
+            scores[row] = scores.get(row, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+@dataclass
+class Retriever:
+    """Finds the chunks and the answer-bearing sentences for a question vector."""
+
+    index: VectorIndex
+    candidates: int = 12
+    lexical: bool = True
+    _bm25: BM25 | None = field(default=None, repr=False)
+
+    @property
+    def bm25(self) -> BM25:
+        if self._bm25 is None:
+            self._bm25 = BM25([c.text for c in self.index.chunks])
+        return self._bm25
+
+    def search(self, question: str, query: np.ndarray) -> list[Hit]:
+        """Dense hits fused with BM25 hits over chunks written in the question's language.
+
+        BM25 cannot match an English question to Vietnamese text, so for a cross-lingual question
+        the lexical list is empty and the ranking is dense only.
+        """
+        rankings = [[row for row, _ in self.index.search(query, self.candidates)]]
+        if self.lexical:
+            language = detect_language(question)
+            allowed = [c.language == language for c in self.index.chunks]
+            rankings.append([row for row, _ in self.bm25.top(question, self.candidates, allowed)])
+        fused = reciprocal_rank_fusion(rankings)[: self.candidates]
+        rows = [row for row, _ in fused]
+        similarity = self.index.vectors[rows] @ query if rows else np.zeros(0)
+        return [Hit(row, self.index.chunks[row], score, float(sim)) for (row, score), sim in zip(fused, similarity)]
+
+    def passages(self, hits: Sequence[Hit], query: np.ndarray, top_k: int) -> list[Passage]:
+        """The best sentence of each hit (with a neighbour when it is short), most relevant first."""
+        found: dict[tuple[str, int, int], Passage] = {}
+        for hit in hits:
+            rows = self.index.sentence_rows[hit.row]
+            scores = self.index.sentence_vectors[rows.start : rows.stop] @ query
+            best = int(np.argmax(scores))
+            start, end = _widen(hit.chunk.sentences, best)
+            text = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
+            key = (hit.chunk.source, start, end)
+            if key not in found or found[key].relevance < scores[best]:
+                found[key] = Passage(0, hit.chunk, start, end, text, float(scores[best]))
+        ranked = sorted(found.values(), key=lambda p: -p.relevance)[:top_k]
+        return [Passage(n, p.chunk, p.start, p.end, p.text, p.relevance) for n, p in enumerate(ranked, 1)]
+
+
+def _widen(sentences: tuple[tuple[int, int], ...], best: int) -> tuple[int, int]:
+    start, end = sentences[best]
+    if end - start < SHORT_SENTENCE and best + 1 < len(sentences):
+        end = sentences[best + 1][1]
+    return start, end

@@ -1,0 +1,73 @@
+"""Shared fixtures: tiny corpora, fake models for the fast layer, real models (slow) for the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.config import PROJECT_DIR, Settings, load_settings
+from rag.indexing import index_files
+from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
+from tests.fakes import EchoGenerator, HashEmbedder
+
+SEEDS = PROJECT_DIR / "seeds"
+ASEAN_NZ = "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """Three small documents in three languages."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "vi.txt").write_text(
+        " date 2024-05-01 Hợp tác lúa gạo\n\nViệt Nam xuất khẩu 8 triệu tấn gạo năm 2023. Thị trường chính là Philippines.\n",
+        encoding="utf-8",
+    )
+    (folder / "zh.md").write_text(
+        "# 熊猫保护\n\n2016年，大熊猫从濒危降为易危。四川是大熊猫的主要栖息地。\n", encoding="utf-8"
+    )
+    (folder / "en.txt").write_text(
+        "Kiwi birds\n\nThe kiwi is a flightless bird native to New Zealand. It lays very large eggs.\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(index_dir=tmp_path / "index", upload_dir=tmp_path / "uploads", min_relevance=0.0)
+
+
+@pytest.fixture
+def fake_pipeline(corpus: Path, settings: Settings) -> Pipeline:
+    """A real index and pipeline over `corpus`, with hashed embeddings and an echoing generator."""
+    embedder = HashEmbedder()
+    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    return load_pipeline(settings, embedder, EchoGenerator())  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings with the real default models and a session-wide index of seeds/ (built once, ~40 s)."""
+    base = load_settings()
+    settings = base.with_(index_dir=tmp_path_factory.mktemp("seeds-index"))
+    if not base.embedder_path.exists() or not base.gguf_path.exists():
+        pytest.fail("real models are missing: run `python models/fetch.py` (make install does)")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def real_embedder(real_settings: Settings):
+    return make_embedder(real_settings)
+
+
+@pytest.fixture(scope="session")
+def real_generator(real_settings: Settings):
+    return make_generator(real_settings)
+
+
+@pytest.fixture(scope="session")
+def real_pipeline(real_settings: Settings, real_embedder, real_generator) -> Pipeline:
+    index_files([SEEDS], real_settings, real_embedder)
+    return load_pipeline(real_settings, real_embedder, real_generator)

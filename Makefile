@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= When did ASEAN and New Zealand become Comprehensive Strategic Partners?
 
-.PHONY: install models index run serve test test-fast eval bench lint
+.PHONY: install models browser index run serve test test-fast eval bench lint
 
 $(BIN)/rag: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -13,7 +13,10 @@ $(BIN)/rag: pyproject.toml
 	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install -q -e '.[test]'
 	touch $(BIN)/rag
 
-install: $(BIN)/rag models
+install: $(BIN)/rag models browser
+
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 models:
 	$(BIN)/python models/fetch.py

@@ -13,6 +13,7 @@ from rag.language import detect_language
 from rag.pipeline import Pipeline
 from rag.prompting import NOT_FOUND_MARK, build_prompt
 from rag.records import Answer, Passage
+from rag.retrieval import passages as select_passages
 
 NOT_FOUND = {
     "en": "The documents do not contain the answer to this question.",
@@ -54,8 +55,8 @@ def ask(question: str, pipeline: Pipeline, history: str = "") -> Iterator[str | 
     language = detect_language(question)
     search_text = f"{history} {question}".strip() if history else question
     query = pipeline.embedder.embed_queries([search_text])[0]
-    hits = pipeline.retriever.search(search_text, query)
-    passages = pipeline.retriever.passages(hits, query, settings.top_k)
+    hits = pipeline.retriever.rerank(pipeline.retriever.search(search_text, query), query)
+    passages = select_passages(hits, settings.top_k)
     timings = {"retrieve_s": time.perf_counter() - started}
     if not passages or passages[0].relevance < settings.min_relevance:
         text, citations, abstained = NOT_FOUND[language], (), True
@@ -64,7 +65,8 @@ def ask(question: str, pipeline: Pipeline, history: str = "") -> Iterator[str | 
         for piece in pipeline.generator.stream(build_prompt(question, passages, language)):
             pieces.append(piece)
             yield piece
-        text, abstained = verify("".join(pieces), passages, language)
+        trust_not_found = passages[0].relevance < settings.trust_not_found_below
+        text, abstained = verify("".join(pieces), passages, language, trust_not_found)
         citations = citations_for(text, passages)
     timings["total_s"] = time.perf_counter() - started
     yield Answer(
@@ -80,12 +82,18 @@ def answer(question: str, pipeline: Pipeline, history: str = "") -> Answer:
     raise AssertionError("ask() always ends with an Answer")
 
 
-def verify(raw: str, passages: list[Passage], language: str) -> tuple[str, bool]:
+def verify(raw: str, passages: list[Passage], language: str, trust_not_found: bool = True) -> tuple[str, bool]:
     """Keep the model's answer only when it cites a passage, states only supported numbers and is in the
-    question's language; otherwise answer with the best passage quoted. Returns (text, abstained)."""
+    question's language; otherwise answer with the best passage quoted. Returns (text, abstained).
+
+    A small model often says "not found" when the passage is in another language; with
+    `trust_not_found` False that verdict is overruled by the retrieval score and the passage is quoted.
+    """
     text = strip_invalid(raw.strip(), passages)
     if NOT_FOUND_MARK in text.upper() or text in NOT_FOUND.values():
-        return NOT_FOUND[language], True
+        if trust_not_found:
+            return NOT_FOUND[language], True
+        return quote_evidence(passages[0], language), False
     cited = citations_for(text, passages)
     words = without_markers(text)
     right_language = detect_language(words) == language or not re.search(r"[^\W\d_]", words)

@@ -42,7 +42,7 @@ def answer_json(result: Answer) -> dict[str, object]:
             for c in result.citations
         ],
         "retrieved": [
-            {"source": h.chunk.source, "score": round(h.similarity, 4), "text": h.chunk.text} for h in result.retrieved
+            {"source": h.chunk.source, "score": round(h.relevance, 4), "text": h.chunk.text} for h in result.retrieved
         ],
         "latency_s": round(result.latency_s, 3),
     }

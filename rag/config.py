@@ -24,7 +24,8 @@ class Settings:
     top_k: int = 4  # passages given to the generator
     candidates: int = 12  # chunks fetched by each retriever before fusion
     lexical: bool = True  # fuse BM25 with dense search
-    min_relevance: float = 0.40  # best sentence cosine below this: abstain
+    min_relevance: float = 0.50  # best sentence cosine below this: abstain without generating
+    trust_not_found_below: float = 1.0  # the model's own "not found" is accepted below this relevance
     max_question_chars: int = 2000
     max_file_mb: float = 20.0
     n_ctx: int = 2048
@@ -44,8 +45,9 @@ class Settings:
             value = getattr(self, name)
             if value <= 0:
                 raise BadSettings(f"{name} must be > 0, got {value}")
-        if not 0.0 <= self.min_relevance <= 1.0:
-            raise BadSettings(f"min_relevance must be within 0..1, got {self.min_relevance}")
+        for name in ("min_relevance", "trust_not_found_below"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise BadSettings(f"{name} must be within 0..1, got {getattr(self, name)}")
         if self.max_file_mb <= 0:
             raise BadSettings(f"max_file_mb must be > 0, got {self.max_file_mb}")
         if self.candidates < self.top_k:

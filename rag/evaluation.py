@@ -135,18 +135,21 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "top_k=2": {"top_k": 2},
     "top_k=6": {"top_k": 6},
     "no relevance gate": {"min_relevance": 0.0},
+    "model 'not found' trusted": {"trust_not_found_below": 1.0},
+    "model 'not found' overruled": {"trust_not_found_below": 0.0},
 }
 
 
 def run_eval(
-    gold: Path, settings: Settings, out: Path | None = None, report: Path | None = None, ablations: bool = False
+    gold: Path, settings: Settings, out: Path | None = None, report: Path | None = None, ablations: bool | list[str] = False
 ) -> dict[str, Any]:
     """Evaluate the configured pipeline (and, if asked, its ablations); print and save the results."""
     from rag.pipeline import load_pipeline, make_embedder, make_generator
 
     items = load_gold(gold)
     embedder, generator = make_embedder(settings), make_generator(settings)
-    variants = {"full pipeline": {}} | (ABLATIONS if ablations else {})
+    chosen = ABLATIONS if ablations is True else {k: ABLATIONS[k] for k in ablations or []}
+    variants = {"full pipeline": {}} | chosen
     results: dict[str, Any] = {}
     for name, changes in variants.items():
         pipeline = load_pipeline(settings.with_(**changes), embedder, generator)

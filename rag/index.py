@@ -182,28 +182,47 @@ def exists(index_dir: Path) -> bool:
     return (index_dir / "CURRENT").is_file()
 
 
+_DAMAGE = (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, EOFError)
+
+
 def load(index_dir: Path) -> VectorIndex:
     """Load the live generation; a missing or damaged index raises IndexProblem saying how to recover."""
     if not exists(index_dir):
         raise IndexProblem(f"no index in {index_dir}: build one with `rag index`")
-    generation = index_dir / (index_dir / "CURRENT").read_text().strip()
+    current, problem = "", None
+    for _ in range(3):
+        try:
+            current = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+            return _read_generation(index_dir / current)
+        except _DAMAGE as exc:
+            problem = exc
+        if not _switched(index_dir, current):
+            break  # else a writer replaced the generation while we read it: read the new one
+    raise IndexProblem(
+        f"index in {index_dir} is damaged ({type(problem).__name__}): rebuild it with `rag index --rebuild`"
+    )
+
+
+def _switched(index_dir: Path, current: str) -> bool:
     try:
-        manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
-        info = BuildInfo(**manifest["build"])
-        if info.format != FORMAT:
-            raise IndexProblem(
-                f"index in {index_dir} has format {info.format}, expected {FORMAT}: run `rag index --rebuild`"
-            )
-        with open(generation / "chunks.jsonl", encoding="utf-8") as handle:
-            chunks = [_chunk(json.loads(line)) for line in handle]
-        flat = faiss.deserialize_index(np.fromfile(generation / "chunks.faiss", dtype=np.uint8))
-        vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, info.dimension), np.float32)
-        sentence_vectors = np.load(generation / "sentences.npy")
-        files = {k: SourceFile(**v) for k, v in manifest["files"].items()}
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError) as exc:
+        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip() != current
+    except (OSError, ValueError):
+        return False
+
+
+def _read_generation(generation: Path) -> VectorIndex:
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    info = BuildInfo(**manifest["build"])
+    if info.format != FORMAT:
         raise IndexProblem(
-            f"index in {index_dir} is damaged ({type(exc).__name__}): rebuild it with `rag index --rebuild`"
-        ) from None
+            f"index in {generation.parent} has format {info.format}, expected {FORMAT}: run `rag index --rebuild`"
+        )
+    with open(generation / "chunks.jsonl", encoding="utf-8") as handle:
+        chunks = [_chunk(json.loads(line)) for line in handle]
+    flat = faiss.deserialize_index(np.fromfile(generation / "chunks.faiss", dtype=np.uint8))
+    vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, info.dimension), np.float32)
+    sentence_vectors = np.load(generation / "sentences.npy")
+    files = {k: SourceFile(**v) for k, v in manifest["files"].items()}
     return VectorIndex(info, chunks, vectors, sentence_vectors, files, flat)
 
 

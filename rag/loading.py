@@ -19,6 +19,8 @@ _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _DMY_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _ZH_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _DATE_LINE = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\s*")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 def find_files(paths: Iterable[Path]) -> list[Path]:
@@ -34,12 +36,16 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
 
 def load_document(path: Path, max_mb: float = 20.0) -> Document:
     """Read one file; raise UnreadableDocument with the reason when it is not usable text."""
+    limit = int(max_mb * 1024 * 1024)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)  # never more than the limit, however large the file
     except OSError as exc:
         raise UnreadableDocument(f"{path.name}: cannot read ({exc.strerror})") from None
-    if len(raw) > max_mb * 1024 * 1024:
-        raise UnreadableDocument(f"{path.name}: larger than {max_mb:g} MB")
+    if len(raw) > limit:
+        raise UnreadableDocument(f"{path.name}: larger than the {max_mb:g} MB limit")
+    if not raw:
+        raise UnreadableDocument(f"{path.name}: empty file")
     text = decode(raw, path.name)
     if path.suffix.lower() in {".html", ".htm"}:
         text = html_to_text(text)
@@ -67,19 +73,42 @@ def load_documents(paths: Iterable[Path], max_mb: float = 20.0) -> Iterator[Docu
 
 
 def decode(raw: bytes, name: str) -> str:
-    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030; refuse binary data."""
+    """Decode UTF-8 (with or without BOM), UTF-16 (with or without BOM), GB18030 when the result reads as
+    Chinese, else cp1252; refuse binary data."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    if b"\x00" in raw[:8192]:
-        raise UnreadableDocument(f"{name}: binary file, not text")
-    for encoding in ("utf-8-sig", "gb18030"):
+        candidates: tuple[str, ...] = ("utf-16",)
+    elif b"\x00" in raw[:8192]:
+        candidates = _utf16_without_bom(raw[:8192])
+    else:
+        candidates = ("utf-8-sig", "gb18030", "cp1252")
+    for encoding in candidates:
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if _printable_share(text) > 0.95:
+        # Latin-1 bytes often form valid GB18030 pairs ("Müller" -> "M黮ler"): accept Chinese only when it is.
+        if _printable_share(text) > 0.95 and (encoding != "gb18030" or _reads_as_chinese(text)):
             return text
+    if b"\x00" in raw[:8192]:
+        raise UnreadableDocument(f"{name}: binary file, not text")
     raise UnreadableDocument(f"{name}: unknown text encoding (save it as UTF-8)")
+
+
+def _utf16_without_bom(head: bytes) -> tuple[str, ...]:
+    """UTF-16 of mostly Latin text has a NUL in every other byte: the odd ones for LE, the even ones for BE."""
+    half = max(1, len(head) // 2)
+    even, odd = head[0::2].count(0) / half, head[1::2].count(0) / half
+    if odd > 0.3 and even < 0.05:
+        return ("utf-16-le",)
+    if even > 0.3 and odd < 0.05:
+        return ("utf-16-be",)
+    return ()
+
+
+def _reads_as_chinese(text: str) -> bool:
+    """At least a third of the letters are CJK ideographs (a mis-decoded Latin file has a few among many)."""
+    cjk = len(_CJK.findall(text[:20000]))
+    return cjk > 0 and 2 * cjk >= len(_ASCII_LETTER.findall(text[:20000]))
 
 
 def _printable_share(text: str) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -56,20 +56,29 @@ class Retriever:
         similarity = self.index.vectors[rows] @ query if rows else np.zeros(0)
         return [Hit(row, self.index.chunks[row], score, float(sim)) for (row, score), sim in zip(fused, similarity)]
 
-    def passages(self, hits: Sequence[Hit], query: np.ndarray, top_k: int) -> list[Passage]:
-        """The best sentence of each hit (with a neighbour when it is short), most relevant first."""
-        found: dict[tuple[str, int, int], Passage] = {}
+    def rerank(self, hits: Sequence[Hit], query: np.ndarray) -> list[Hit]:
+        """Order hits by their best sentence's cosine to the question: answer-bearing sentences first."""
+        ranked = []
         for hit in hits:
             rows = self.index.sentence_rows[hit.row]
             scores = self.index.sentence_vectors[rows.start : rows.stop] @ query
             best = int(np.argmax(scores))
-            start, end = _widen(hit.chunk.sentences, best)
+            ranked.append(replace(hit, relevance=float(scores[best]), best_sentence=best))
+        return sorted(ranked, key=lambda h: -h.relevance)
+
+
+def passages(hits: Sequence[Hit], top_k: int) -> list[Passage]:
+    """Numbered passages from reranked hits: each hit's best sentence, with a neighbour when it is short."""
+    found: dict[tuple[str, int, int], Passage] = {}
+    for hit in hits:
+        start, end = _widen(hit.chunk.sentences, hit.best_sentence)
+        key = (hit.chunk.source, start, end)
+        if key not in found:
             text = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
-            key = (hit.chunk.source, start, end)
-            if key not in found or found[key].relevance < scores[best]:
-                found[key] = Passage(0, hit.chunk, start, end, text, float(scores[best]))
-        ranked = sorted(found.values(), key=lambda p: -p.relevance)[:top_k]
-        return [Passage(n, p.chunk, p.start, p.end, p.text, p.relevance) for n, p in enumerate(ranked, 1)]
+            found[key] = Passage(len(found) + 1, hit.chunk, start, end, text, hit.relevance)
+        if len(found) == top_k:
+            break
+    return list(found.values())
 
 
 def _widen(sentences: tuple[tuple[int, int], ...], best: int) -> tuple[int, int]:

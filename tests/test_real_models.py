@@ -1,0 +1,97 @@
+"""End to end with the real embedding model and GGUF generators over the seed corpus (slow)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import unicodedata
+
+import pytest
+
+from rag.answering import answer
+from rag.config import PROJECT_DIR
+from rag.generation import Generator
+from rag.pipeline import load_pipeline
+from tests.conftest import ASEAN_NZ, SEEDS
+
+pytestmark = pytest.mark.slow
+CSP_SOURCES = {"000_ce3c90c106d94d56.txt", "002_a06ca1df537d2285.txt"}  # both report the 2025 upgrade
+
+
+def seed_text(source: str) -> str:
+    return unicodedata.normalize("NFC", (SEEDS / source).read_text(encoding="utf-8"))
+
+
+def test_english_question_finds_the_vietnamese_article_in_top_3(real_pipeline):
+    retriever = real_pipeline.retriever
+    query = real_pipeline.embedder.embed_queries([ASEAN_NZ])[0]
+    hits = retriever.rerank(retriever.search(ASEAN_NZ, query), query)
+    assert "000_ce3c90c106d94d56.txt" in [h.chunk.source for h in hits[:3]]
+
+
+@pytest.mark.parametrize(
+    ("question", "source"),
+    [
+        ("新西兰总理卢克松何时访问越南？", "003_4d7e7cb5f3460212.txt"),
+        ("Timor-Leste trở thành thành viên thứ mấy của ASEAN?", "002_a06ca1df537d2285.txt"),
+        ("Who is the President of South Korea who attended the 26th ASEAN-Korea summit?", "004_7f0b2f5ea4df9f22.txt"),
+    ],
+)
+def test_each_language_retrieves_its_source_first(real_pipeline, question, source):
+    retriever = real_pipeline.retriever
+    query = real_pipeline.embedder.embed_queries([question])[0]
+    assert retriever.rerank(retriever.search(question, query), query)[0].chunk.source == source
+
+
+def test_answer_is_grounded_in_a_real_cited_passage(real_pipeline):
+    result = answer(ASEAN_NZ, real_pipeline)
+    assert not result.abstained
+    assert "2025" in result.text
+    assert result.citations, result.text
+    for citation in result.citations:
+        assert seed_text(citation.source)[citation.start : citation.end] == citation.text
+    assert CSP_SOURCES & {c.source for c in result.citations}
+
+
+def test_unanswerable_question_abstains(real_pipeline):
+    result = answer("What is the recipe for chocolate cake?", real_pipeline)
+    assert result.abstained and not result.citations
+    assert result.text == "The documents do not contain the answer to this question."
+
+
+def test_chat_template_model_answers_through_the_same_pipeline(real_settings, real_embedder, real_pipeline):
+    chat_model = PROJECT_DIR / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    generator = Generator(chat_model, threads=real_settings.threads)
+    assert generator.has_chat_template
+    pipeline = load_pipeline(real_settings, real_embedder, generator)
+    result = answer(ASEAN_NZ, pipeline)
+    assert not result.abstained and result.citations
+    for citation in result.citations:
+        assert seed_text(citation.source)[citation.start : citation.end] == citation.text
+
+
+def test_cli_ask_json_reports_answer_citations_and_retrieval(real_settings, real_pipeline):
+    env = {**os.environ, "RAG_INDEX_DIR": str(real_settings.index_dir)}
+    out = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", "--json", ASEAN_NZ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert {"answer", "abstained", "citations", "retrieved", "latency_s"} <= set(data)
+    assert data["citations"] and {"n", "source", "start", "end", "text"} <= set(data["citations"][0])
+    assert data["retrieved"][0]["source"].endswith(".txt") and data["latency_s"] > 0
+
+
+def test_cli_reports_a_missing_model_in_one_line(real_settings, real_pipeline, tmp_path):
+    env = {**os.environ, "RAG_INDEX_DIR": str(real_settings.index_dir), "RAG_GGUF": str(tmp_path / "none.gguf")}
+    out = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", ASEAN_NZ], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert out.returncode == 3
+    assert out.stderr.strip().splitlines()[-1].startswith("error: GGUF model not found at")

@@ -20,16 +20,8 @@ NOT_FOUND = {
     "vi": "Tài liệu không chứa câu trả lời cho câu hỏi này.",
     "zh": "文档中没有这个问题的答案。",
 }
-EVIDENCE_LEAD = {
-    "en": "The documents say [{n}]: “{text}”",
-    "vi": "Theo tài liệu [{n}]: “{text}”",
-    "zh": "根据文档[{n}]：“{text}”",
-}
-DATED_EVIDENCE_LEAD = {
-    "en": "According to “{title}” ({date}) [{n}]: “{text}”",
-    "vi": "Theo bài “{title}” ({date}) [{n}]: “{text}”",
-    "zh": "根据《{title}》（{date}）[{n}]：“{text}”",
-}
+EVIDENCE_LEAD = {"en": "According to the documents:", "vi": "Theo tài liệu:", "zh": "根据文档："}
+CLOSE_SECOND = 0.05  # a second passage this close in relevance is quoted too
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -93,18 +85,29 @@ def verify(raw: str, passages: list[Passage], language: str, trust_not_found: bo
     if NOT_FOUND_MARK in text.upper() or text in NOT_FOUND.values():
         if trust_not_found:
             return NOT_FOUND[language], True
-        return quote_evidence(passages[0], language), False
+        return quote_evidence(passages, language), False
     cited = citations_for(text, passages)
     words = without_markers(text)
     right_language = detect_language(words) == language or not re.search(r"[^\W\d_]", words)
     if cited and words and right_language and numbers_supported(text, cited):
         return text, False
-    return quote_evidence(passages[0], language), False
+    return quote_evidence(passages, language), False
 
 
-def quote_evidence(passage: Passage, language: str) -> str:
-    """An extractive answer: the best passage quoted verbatim with its citation, introduced in `language`."""
+def quote_evidence(passages: list[Passage], language: str) -> str:
+    """An extractive answer: the best passage (and a runner-up of near-equal relevance) quoted verbatim,
+    each with its title, date and citation, introduced in `language`."""
+    chosen = passages[:1] + [p for p in passages[1:2] if p.relevance >= passages[0].relevance - CLOSE_SECOND]
+    quotes = [_quote(p, language) for p in chosen]
+    return f"{EVIDENCE_LEAD.get(language, EVIDENCE_LEAD['en'])} " + ("；" if language == "zh" else "; ").join(quotes)
+
+
+def _quote(passage: Passage, language: str) -> str:
     chunk = passage.chunk
-    fields = {"n": passage.n, "text": passage.text.strip(), "title": chunk.title, "date": chunk.date}
-    template = DATED_EVIDENCE_LEAD if chunk.date and chunk.title else EVIDENCE_LEAD
-    return template.get(language, template["en"]).format(**fields)
+    text = " ".join(passage.text.split())
+    title = chunk.title if chunk.title and not passage.text.startswith(chunk.title.rstrip("…")) else ""
+    if language == "zh":
+        origin = "，".join(x for x in (f"《{title}》" if title else "", chunk.date or "") if x)
+        return f"“{text}”" + (f"（{origin}）" if origin else "") + f"[{passage.n}]"
+    origin = ", ".join(x for x in (f"“{title}”" if title else "", chunk.date or "") if x)
+    return f"“{text}”" + (f" ({origin})" if origin else "") + f" [{passage.n}]"

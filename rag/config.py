@@ -25,7 +25,7 @@ class Settings:
     candidates: int = 12  # chunks fetched by each retriever before fusion
     lexical: bool = True  # fuse BM25 with dense search
     min_relevance: float = 0.50  # best sentence cosine below this: abstain without generating
-    trust_not_found_below: float = 1.0  # the model's own "not found" is accepted below this relevance
+    trust_not_found_below: float = 0.0  # the model's own "not found" is accepted below this relevance
     max_question_chars: int = 2000
     max_file_mb: float = 20.0
     n_ctx: int = 2048
@@ -66,6 +66,7 @@ _ENV = {
     "RAG_GGUF": "gguf_path",
     "RAG_TOP_K": "top_k",
     "RAG_MIN_RELEVANCE": "min_relevance",
+    "RAG_TRUST_NOT_FOUND_BELOW": "trust_not_found_below",
     "RAG_THREADS": "threads",
     "RAG_N_CTX": "n_ctx",
 }

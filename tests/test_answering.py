@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.answering import NOT_FOUND, answer, ask, clean_question, quote_evidence, verify
@@ -27,24 +29,31 @@ def test_ask_streams_pieces_then_the_answer(fake_pipeline):
 
 def test_weak_evidence_abstains_in_the_question_language(fake_pipeline):
     gated = fake_pipeline.settings.with_(min_relevance=0.99)
-    pipeline = type(fake_pipeline)(gated, fake_pipeline.embedder, fake_pipeline.retriever, fake_pipeline.generator)
+    pipeline = replace(fake_pipeline, settings=gated)
     result = answer("Giá vàng hôm nay là bao nhiêu?", pipeline)
     assert result.abstained and result.text == NOT_FOUND["vi"] and not result.citations
     assert fake_pipeline.generator.prompts == []  # the gate stops before generation
 
 
-def test_model_not_found_means_abstain(fake_pipeline):
-    pipeline = type(fake_pipeline)(fake_pipeline.settings, fake_pipeline.embedder, fake_pipeline.retriever, EchoGenerator("NOT FOUND"))
+def test_model_not_found_is_trusted_only_below_its_relevance_bound(fake_pipeline):
+    trusting = fake_pipeline.settings.with_(trust_not_found_below=1.0)
+    pipeline = replace(fake_pipeline, settings=trusting, generator=EchoGenerator("NOT FOUND"))
     result = answer("What do kiwi birds eat?", pipeline)
     assert result.abstained and result.text == NOT_FOUND["en"]
+    overruling = replace(pipeline, settings=pipeline.settings.with_(trust_not_found_below=0.0))
+    result = answer("What do kiwi birds eat?", overruling)
+    assert not result.abstained and result.text.startswith("According to the documents: “Kiwi birds The kiwi")
 
 
 def test_uncited_or_invented_numbers_fall_back_to_the_quoted_passage(fake_pipeline):
     reply = "The kiwi lays 12 eggs a year [1]."  # 12 appears in no passage
-    pipeline = type(fake_pipeline)(fake_pipeline.settings, fake_pipeline.embedder, fake_pipeline.retriever, EchoGenerator(reply))
+    pipeline = replace(fake_pipeline, generator=EchoGenerator(reply))
     result = answer("What eggs does the kiwi bird lay?", pipeline)
     assert "12" not in result.text
-    assert result.text.startswith("The documents say [1]: “The kiwi is a flightless bird")
+    assert result.text == (
+        "According to the documents: “The kiwi is a flightless bird native to New Zealand. It lays very large eggs.”"
+        " (“Kiwi birds”) [1]"
+    )
     assert result.citations[0].n == 1
 
 
@@ -56,7 +65,7 @@ def test_verify_keeps_a_grounded_answer_and_drops_bad_numbers(fake_pipeline):
     text, abstained = verify("In 2023 Vietnam exported 8 million tonnes of rice [1] [9].", passages, "en")
     assert not abstained and text == "In 2023 Vietnam exported 8 million tonnes of rice [1]."
     fallback, _ = verify("Vào năm 2023 [1].", passages, "en")  # wrong language
-    assert fallback == quote_evidence(passages[0], "en")
+    assert fallback == quote_evidence(passages, "en")
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "???", "\n\t"])

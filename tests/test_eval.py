@@ -13,7 +13,7 @@ from rag.errors import RagError
 GOLD = PROJECT_DIR / "eval" / "gold.jsonl"
 # Floors set a little under the numbers in eval/REPORT.md, so a real regression fails and noise does not.
 FLOORS = {
-    "accuracy": ACCURACY_FLOOR,
+    "accuracy": 0.60,
     "recall@1": 0.85,
     "recall@5": 0.95,
     "citation_recall": 0.80,

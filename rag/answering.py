@@ -7,7 +7,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 
-from rag.citations import citations_for, numbers_supported, strip_invalid, without_markers
+from rag.citations import citations_for, names_supported, numbers_supported, strip_invalid, without_markers
 from rag.errors import BadQuestion
 from rag.language import detect_language
 from rag.pipeline import Pipeline
@@ -58,7 +58,7 @@ def ask(question: str, pipeline: Pipeline, history: str = "") -> Iterator[str | 
             pieces.append(piece)
             yield piece
         trust_not_found = passages[0].relevance < settings.trust_not_found_below
-        text, abstained = verify("".join(pieces), passages, language, trust_not_found)
+        text, abstained = verify("".join(pieces), passages, question, language, trust_not_found)
         citations = citations_for(text, passages)
     timings["total_s"] = time.perf_counter() - started
     yield Answer(
@@ -74,9 +74,12 @@ def answer(question: str, pipeline: Pipeline, history: str = "") -> Answer:
     raise AssertionError("ask() always ends with an Answer")
 
 
-def verify(raw: str, passages: list[Passage], language: str, trust_not_found: bool = True) -> tuple[str, bool]:
-    """Keep the model's answer only when it cites a passage, states only supported numbers and is in the
-    question's language; otherwise answer with the best passage quoted. Returns (text, abstained).
+def verify(
+    raw: str, passages: list[Passage], question: str, language: str, trust_not_found: bool = True
+) -> tuple[str, bool]:
+    """Keep the model's answer only when it cites a passage, states only numbers and names found in the cited
+    passages (or the question) and is in the question's language; otherwise quote the best passages.
+    Returns (text, abstained).
 
     A small model often says "not found" when the passage is in another language; with
     `trust_not_found` False that verdict is overruled by the retrieval score and the passage is quoted.
@@ -89,7 +92,8 @@ def verify(raw: str, passages: list[Passage], language: str, trust_not_found: bo
     cited = citations_for(text, passages)
     words = without_markers(text)
     right_language = detect_language(words) == language or not re.search(r"[^\W\d_]", words)
-    if cited and words and right_language and numbers_supported(text, cited):
+    supported = numbers_supported(text, cited) and names_supported(text, cited, question)
+    if cited and words and right_language and supported:
         return text, False
     return quote_evidence(passages, language), False
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.language import fold
 from rag.records import Citation, Passage
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，;、]\s*\d+)*)\s*\]")
 _NUMBER = re.compile(r"\d+")
+_NAME = re.compile(r"\b[A-Z][\w'’-]*")
+_FUNCTION_WORDS = {"the", "in", "on", "at", "it", "its", "they", "this", "these", "a", "an", "yes", "no", "he", "she"}
 
 
 def cited_numbers(text: str) -> list[int]:
@@ -51,3 +54,13 @@ def numbers_supported(text: str, cited: Sequence[Citation]) -> bool:
     evidence = " ".join(f"{c.text} {c.title} {c.date or ''}" for c in cited)
     known = set(_NUMBER.findall(evidence)) | {n.lstrip("0") for n in _NUMBER.findall(evidence)}
     return all(n in known or n.lstrip("0") in known for n in _NUMBER.findall(without_markers(text)))
+
+
+def names_supported(text: str, cited: Sequence[Citation], question: str) -> bool:
+    """Every capitalized name in the answer occurs in the question or a cited passage (or its title).
+
+    Compared after folding case, diacritics and spaces, so "Viet Nam" backs "Vietnam".
+    """
+    evidence = fold(" ".join([question, *(f"{c.text} {c.title}" for c in cited)])).replace(" ", "")
+    names = {fold(n).replace(" ", "") for n in _NAME.findall(without_markers(text))}
+    return all(n in evidence for n in names - _FUNCTION_WORDS)

@@ -62,9 +62,12 @@ def test_verify_keeps_a_grounded_answer_and_drops_bad_numbers(fake_pipeline):
     query = fake_pipeline.embedder.embed_queries([hits_q])[0]
     hits = fake_pipeline.retriever.rerank(fake_pipeline.retriever.search(hits_q, query), query)
     passages = select_passages(hits, 3)
-    text, abstained = verify("In 2023 Vietnam exported 8 million tonnes of rice [1] [9].", passages, "en")
+    question = "How much rice did Vietnam export?"
+    text, abstained = verify("In 2023 Vietnam exported 8 million tonnes of rice [1] [9].", passages, question, "en")
     assert not abstained and text == "In 2023 Vietnam exported 8 million tonnes of rice [1]."
-    fallback, _ = verify("Vào năm 2023 [1].", passages, "en")  # wrong language
+    invented, _ = verify("In 2023 Vietnam sold rice to Japan [1].", passages, question, "en")  # Japan: in no passage
+    assert invented == quote_evidence(passages, "en")
+    fallback, _ = verify("Vào năm 2023 [1].", passages, question, "en")  # wrong language
     assert fallback == quote_evidence(passages, "en")
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag.chunking import chunk_document, split_sentences
-from rag.citations import citations_for, cited_numbers, numbers_supported, strip_invalid
+from rag.citations import citations_for, cited_numbers, names_supported, numbers_supported, strip_invalid
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import BadSettings
 from rag.evaluation import is_correct, own_words
@@ -106,6 +106,13 @@ def test_numbers_must_come_from_cited_passages():
     assert numbers_supported("In 2025 [1].", cited)
     assert numbers_supported("On 28 October [1].", cited)  # the chunk's date 2025-10-28 backs it
     assert not numbers_supported("In 2019 [1].", cited)
+
+
+def test_names_must_come_from_cited_passages_or_the_question():
+    cited = citations_for("[1]", [passage(1, "Thủ tướng Phạm Minh Chính dự hội nghị tại Malaysia.")])
+    assert names_supported("Pham Minh Chinh went to Malaysia [1].", cited, "Who went?")
+    assert names_supported("The ASEAN leaders met [1].", cited, "When did ASEAN leaders meet?")
+    assert not names_supported("He went to Seoul [1].", cited, "Where did he go?")
 
 
 def test_prompt_quotes_passages_as_flat_numbered_data():

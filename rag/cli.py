@@ -85,8 +85,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     pipeline = load_pipeline(settings)
     stale = store.stale_sources(pipeline.retriever.index)
     if stale:
+        names = ", ".join(stale[:3])
         print(
-            f"note: {len(stale)} indexed file(s) changed or vanished since indexing ({', '.join(stale[:3])}); run `rag index`",
+            f"note: {len(stale)} indexed file(s) changed or vanished since indexing ({names}); run `rag index` to "
+            "refresh changed files, or `rag index --rebuild FOLDERS` to drop deleted ones",
             file=sys.stderr,
         )
     streamed: list[str] = []

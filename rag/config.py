@@ -68,6 +68,7 @@ _ENV = {
     "RAG_MIN_RELEVANCE": "min_relevance",
     "RAG_TRUST_NOT_FOUND_BELOW": "trust_not_found_below",
     "RAG_THREADS": "threads",
+    "RAG_MAX_FILE_MB": "max_file_mb",
     "RAG_N_CTX": "n_ctx",
 }
 

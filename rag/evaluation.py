@@ -141,7 +141,11 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 
 
 def run_eval(
-    gold: Path, settings: Settings, out: Path | None = None, report: Path | None = None, ablations: bool | list[str] = False
+    gold: Path,
+    settings: Settings,
+    out: Path | None = None,
+    report: Path | None = None,
+    ablations: bool | list[str] = False,
 ) -> dict[str, Any]:
     """Evaluate the configured pipeline (and, if asked, its ablations); print and save the results."""
     from rag.pipeline import load_pipeline, make_embedder, make_generator

@@ -121,8 +121,12 @@ def make_faiss(vectors: np.ndarray) -> Any:
 @contextlib.contextmanager
 def writer_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index's write lock; refuse at once when another indexer has it."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as handle:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / ".lock", "w")  # noqa: SIM115 - closed below, after the body has run
+    except OSError as exc:
+        raise IndexProblem(f"cannot write the index in {index_dir} ({exc.strerror})") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -134,33 +138,47 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
 
 
 def save(index: VectorIndex, index_dir: Path) -> Path:
-    """Write a new generation folder, then switch CURRENT to it atomically; old generations are removed."""
+    """Write a new generation folder, then switch CURRENT to it atomically; old generations are removed.
+
+    A failed write (disk full, killed process) leaves CURRENT, and so the previous index, untouched.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     generation = index_dir / f"gen-{time.time_ns()}-{os.getpid()}"
     tmp = index_dir / f".tmp-{generation.name}"
-    tmp.mkdir()
-    manifest = {
-        "build": asdict(index.info),
-        "files": {k: asdict(v) for k, v in index.files.items()},
-        "chunks": len(index.chunks),
-    }
-    _write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
-    _write(
-        tmp / "chunks.jsonl", "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in index.chunks).encode()
-    )
-    _write(tmp / "chunks.faiss", faiss.serialize_index(make_faiss(index.vectors)).tobytes())
-    with open(tmp / "sentences.npy", "wb") as handle:
-        np.save(handle, index.sentence_vectors)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.rename(generation)
-    _write(index_dir / "CURRENT.tmp", generation.name.encode())
-    os.replace(index_dir / "CURRENT.tmp", index_dir / "CURRENT")
+    try:
+        _write_generation(index, tmp)
+        tmp.rename(generation)
+        _write(index_dir / "CURRENT.tmp", generation.name.encode())
+        os.replace(index_dir / "CURRENT.tmp", index_dir / "CURRENT")
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise IndexProblem(
+            f"could not write the index in {index_dir} ({exc.strerror}); the previous index is unchanged"
+        ) from None
     _fsync_dir(index_dir)
     for old in index_dir.iterdir():
         if old.is_dir() and old.name != generation.name and old.name.startswith(("gen-", ".tmp-gen-")):
             shutil.rmtree(old, ignore_errors=True)
     return generation
+
+
+def _write_generation(index: VectorIndex, folder: Path) -> None:
+    folder.mkdir()
+    manifest = {
+        "build": asdict(index.info),
+        "files": {k: asdict(v) for k, v in index.files.items()},
+        "chunks": len(index.chunks),
+    }
+    _write(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
+    _write(
+        folder / "chunks.jsonl",
+        "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in index.chunks).encode(),
+    )
+    _write(folder / "chunks.faiss", faiss.serialize_index(make_faiss(index.vectors)).tobytes())
+    with open(folder / "sentences.npy", "wb") as handle:
+        np.save(handle, index.sentence_vectors)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -58,6 +58,7 @@ def index_files(
     files = find_files(paths)
     with store.writer_lock(settings.index_dir):
         index = open_for_update(settings, embedder, rebuild)
+        known = dict(index.files)
         for done, path in enumerate(files):
             if progress:
                 progress(path.name, done, len(files))
@@ -65,7 +66,8 @@ def index_files(
                 _index_one(path, index, settings, embedder, report)
             except UnreadableDocument as problem:
                 report.failed.append(str(problem))
-        if report.added or report.updated or rebuild or not store.exists(settings.index_dir):
+        # Saving refreshed sizes and dates too keeps a touched but unchanged file from looking stale.
+        if index.files != known or rebuild or not store.exists(settings.index_dir):
             store.save(index, settings.index_dir)
         if progress:
             progress("", len(files), len(files))

@@ -19,8 +19,9 @@ _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _DMY_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _ZH_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _DATE_LINE = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\s*")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
+_HAN = r"[\u3400-\u9fff\uf900-\ufaff]"
+_HAN_RUN = re.compile(_HAN + "{2,}")
+_LONE_HAN_IN_WORD = re.compile(f"(?<=[A-Za-z]){_HAN}(?!{_HAN})|(?<!{_HAN}){_HAN}(?=[A-Za-z])")
 
 
 def find_files(paths: Iterable[Path]) -> list[Path]:
@@ -106,9 +107,11 @@ def _utf16_without_bom(head: bytes) -> tuple[str, ...]:
 
 
 def _reads_as_chinese(text: str) -> bool:
-    """At least a third of the letters are CJK ideographs (a mis-decoded Latin file has a few among many)."""
-    cjk = len(_CJK.findall(text[:20000]))
-    return cjk > 0 and 2 * cjk >= len(_ASCII_LETTER.findall(text[:20000]))
+    """More ideographs stand in runs than alone inside Latin words, as Latin-1 read as GB18030 leaves them
+    ("Müller" -> "M黮ler")."""
+    sample = text[:20000]
+    in_runs = sum(len(run) for run in _HAN_RUN.findall(sample))
+    return in_runs > len(_LONE_HAN_IN_WORD.findall(sample))
 
 
 def _printable_share(text: str) -> float:

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from rag.config import PROJECT_DIR
-from rag.evaluation import GoldItem, evaluate, load_gold, summarize
 from rag.errors import RagError
+from rag.evaluation import GoldItem, evaluate, load_gold, summarize
 
 GOLD = PROJECT_DIR / "eval" / "gold.jsonl"
 # Floors set a little under the numbers in eval/REPORT.md, so a real regression fails and noise does not.

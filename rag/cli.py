@@ -78,12 +78,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag import index as store
     from rag.answering import ask
+    from rag.index import stale_sources
     from rag.pipeline import load_pipeline
 
     pipeline = load_pipeline(settings)
-    stale = store.stale_sources(pipeline.retriever.index)
+    stale = stale_sources(pipeline.retriever.index)
     if stale:
         names = ", ".join(stale[:3])
         print(

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import index as store
+from rag import storage
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import UnreadableDocument
-from rag.index import BuildInfo, SourceFile, VectorIndex
+from rag.index import BuildInfo, SourceFile, VectorIndex, check_compatible
 from rag.loading import find_files, load_document
 
 Progress = Callable[[str, int, int], None]  # (file name, files done, files total)
@@ -39,10 +39,10 @@ def build_info(settings: Settings, embedder: Embedder) -> BuildInfo:
 def open_for_update(settings: Settings, embedder: Embedder, rebuild: bool) -> VectorIndex:
     """The existing index (checked against the settings), or an empty one when rebuilding or new."""
     info = build_info(settings, embedder)
-    if rebuild or not store.exists(settings.index_dir):
+    if rebuild or not storage.exists(settings.index_dir):
         return VectorIndex(info)
-    existing = store.load(settings.index_dir)
-    store.check_compatible(existing, info)
+    existing = storage.load(settings.index_dir)
+    check_compatible(existing, info)
     return existing
 
 
@@ -56,7 +56,7 @@ def index_files(
     """Add or refresh `paths` (files or folders) in the index; unreadable files are reported, not fatal."""
     report = IndexReport()
     files = find_files(paths)
-    with store.writer_lock(settings.index_dir):
+    with storage.writer_lock(settings.index_dir):
         index = open_for_update(settings, embedder, rebuild)
         known = dict(index.files)
         for done, path in enumerate(files):
@@ -67,8 +67,8 @@ def index_files(
             except UnreadableDocument as problem:
                 report.failed.append(str(problem))
         # Saving refreshed sizes and dates too keeps a touched but unchanged file from looking stale.
-        if index.files != known or rebuild or not store.exists(settings.index_dir):
-            store.save(index, settings.index_dir)
+        if index.files != known or rebuild or not storage.exists(settings.index_dir):
+            storage.save(index, settings.index_dir)
         if progress:
             progress("", len(files), len(files))
     report.chunks, report.files = len(index.chunks), len(index.files)

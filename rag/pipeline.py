@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag import index as store
+from rag import storage
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import IndexProblem
@@ -32,7 +32,7 @@ def make_generator(settings: Settings) -> Generator:
 
 def load_pipeline(settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None) -> Pipeline:
     """Open the index and pair it with the embedder it was built with."""
-    index = store.load(settings.index_dir)
+    index = storage.load(settings.index_dir)
     embedder = embedder or make_embedder(settings)
     if index.info.embedder != embedder.model_id or index.info.chunk_tokens != settings.chunk_tokens:
         raise IndexProblem(

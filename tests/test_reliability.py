@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import index as store
+from rag import storage as store
 from rag.answering import answer, ask
 from rag.indexing import index_files
 from rag.pipeline import Pipeline, load_pipeline

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag import index as store
+from rag import storage as store
 from rag.answering import answer
 from rag.errors import UnreadableDocument
+from rag.index import stale_sources
 from rag.indexing import index_files
 from rag.loading import decode, load_document
 from rag.pipeline import load_pipeline
@@ -207,7 +208,7 @@ def test_deleted_and_changed_files_are_reported_stale_and_answers_use_stored_tex
     (corpus / "en.txt").unlink()
     (corpus / "vi.txt").write_text("Nội dung mới hoàn toàn khác.", encoding="utf-8")
     pipeline = load_pipeline(settings, embedder, EchoGenerator())  # type: ignore[arg-type]
-    assert store.stale_sources(pipeline.retriever.index) == ["en.txt", "vi.txt"]
+    assert stale_sources(pipeline.retriever.index) == ["en.txt", "vi.txt"]
     result = answer("Where does the kiwi bird live?", pipeline)
     assert result.citations[0].source == "en.txt"
     assert "New Zealand" in result.citations[0].text  # from the stored chunk, though the file is gone
@@ -223,4 +224,4 @@ def test_reindexing_unchanged_or_touched_files_does_not_duplicate_chunks(corpus,
     touched = index_files([corpus], settings, embedder)  # type: ignore[arg-type]
     assert sorted(again.unchanged) == sorted(touched.unchanged) == ["en.txt", "vi.txt", "zh.md"]
     assert first.chunks == again.chunks == touched.chunks == len(store.load(settings.index_dir).chunks)
-    assert store.stale_sources(store.load(settings.index_dir)) == []  # the new mtime was saved
+    assert stale_sources(store.load(settings.index_dir)) == []  # the new mtime was saved

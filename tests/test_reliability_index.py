@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from rag import index as store
+from rag import storage as store
 from rag.answering import answer
 from rag.cli import main
 from rag.config import PROJECT_DIR, Settings
 from rag.errors import IndexProblem
+from rag.index import check_compatible
 from rag.indexing import build_info, index_files
 from rag.pipeline import load_pipeline
 from tests.fakes import EchoGenerator, HashEmbedder
@@ -110,7 +111,7 @@ def test_a_missing_index_says_how_to_build_one(settings, capsys):
 KILLED_INDEXER = """
 import sys, time
 from pathlib import Path
-from rag import index as store
+from rag import storage as store
 from rag.config import load_settings
 from rag.indexing import index_files
 from tests.fakes import HashEmbedder
@@ -201,7 +202,7 @@ def test_an_indexer_killed_as_it_starts_writing_leaves_a_whole_index(attempt, co
 HOLDER = """
 import sys, time
 from pathlib import Path
-from rag.index import writer_lock
+from rag.storage import writer_lock
 
 with writer_lock(Path(sys.argv[1])):
     print("locked", flush=True)
@@ -252,10 +253,10 @@ def test_an_index_built_with_other_settings_is_refused(corpus, settings):
     embedder = HashEmbedder()
     index_files([corpus], settings, embedder)  # type: ignore[arg-type]
     index = store.load(settings.index_dir)
-    store.check_compatible(index, build_info(settings, embedder))  # type: ignore[arg-type]
+    check_compatible(index, build_info(settings, embedder))  # type: ignore[arg-type]
     for changed, other in ((settings.with_(chunk_tokens=80), embedder), (settings, OtherEmbedder())):
         with pytest.raises(IndexProblem, match=REBUILD):
-            store.check_compatible(index, build_info(changed, other))  # type: ignore[arg-type]
+            check_compatible(index, build_info(changed, other))  # type: ignore[arg-type]
         with pytest.raises(IndexProblem, match=REBUILD):
             load_pipeline(changed, other, EchoGenerator())  # type: ignore[arg-type]
         with pytest.raises(IndexProblem, match=REBUILD):

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= When did ASEAN and New Zealand become Comprehensive Strategic Partners?
 
-.PHONY: install models browser index run serve test test-fast eval bench lint
+.PHONY: install models browser index run serve test test-fast test-ui eval bench lint
 
 $(BIN)/rag: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(BIN)/rag: pyproject.toml
 install: $(BIN)/rag models browser
 
 browser:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	command -v chromium >/dev/null && fc-list | grep -qi 'noto.*cjk' || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
 models:
 	$(BIN)/python models/fetch.py
@@ -37,6 +37,9 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+test-ui: install
+	$(BIN)/python -m pytest -q tests/test_app.py tests/test_ui_browser.py
 
 eval: index
 	$(BIN)/rag eval --gold eval/gold.jsonl --out eval/results.jsonl --report eval/REPORT.md --ablations

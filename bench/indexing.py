@@ -1,0 +1,133 @@
+"""Section 3: indexing throughput and peak memory, for the seeds and a generated multilingual corpus."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from bench.report import Section
+from bench.timing import peak_rss_mb, reset_peak_rss, rss_mb
+from bench.workload import Budget
+from rag import storage as store
+from rag.chunking import split_sentences
+from rag.config import Settings
+from rag.embedding import Embedder
+from rag.indexing import index_files
+from rag.loading import find_files, load_document
+
+FILE_BYTES = 5_000  # size of each generated document
+
+
+def synthetic_corpus(seeds: Path, folder: Path, kilobytes: int, seed: int = 0) -> Path:
+    """Write new documents of about FILE_BYTES each, recombining seed sentences of one language per document."""
+    by_language: dict[str, list[str]] = {}
+    for path in find_files([seeds]):
+        doc = load_document(path)
+        by_language.setdefault(doc.language, []).extend(doc.text[a:b] for a, b in split_sentences(doc.text))
+    rng, written, n = random.Random(seed), 0, 0
+    folder.mkdir(parents=True, exist_ok=True)
+    while written < kilobytes * 1000:
+        language = rng.choice(sorted(by_language))
+        text = _document(rng, by_language[language], language, min(FILE_BYTES, kilobytes * 1000 - written))
+        (folder / f"synthetic_{n:04d}_{language}.txt").write_text(text, encoding="utf-8")
+        written, n = written + len(text.encode("utf-8")), n + 1
+    return folder
+
+
+def _document(rng: random.Random, sentences: list[str], language: str, size: int) -> str:
+    glue = "" if language == "zh" else " "
+    lines = [rng.choice(sentences)[:80], ""]
+    while len("\n".join(lines).encode("utf-8")) < size:
+        lines.append(glue.join(rng.choice(sentences) for _ in range(4)))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def measure_indexing(corpus: Path, settings: Settings, embedder: Embedder) -> dict[str, float]:
+    """Index `corpus` from scratch into a temporary folder; time, size and peak RSS during the run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run_settings = settings.with_(index_dir=Path(tmp) / "index", corpus_dir=corpus)
+        before = rss_mb()
+        exact_peak = reset_peak_rss()
+        started = time.perf_counter()
+        report = index_files([corpus], run_settings, embedder, rebuild=True)
+        seconds = time.perf_counter() - started
+        peak = peak_rss_mb()
+        built = store.load(run_settings.index_dir)
+    text_mb = sum(p.stat().st_size for p in find_files([corpus])) / 1e6
+    return {
+        "files": report.files,
+        "text MB": text_mb,
+        "chunks": len(built.chunks),
+        "sentences": len(built.sentence_vectors),
+        "seconds": seconds,
+        "rss before MB": before,
+        "peak MB": peak,
+        "exact peak": exact_peak,
+    }
+
+
+def _subset(seeds: Path, folder: Path, n: int) -> Path:
+    """The `n` smallest seed files, copied (a --quick run indexes only these)."""
+    folder.mkdir(parents=True)
+    for path in sorted(find_files([seeds]), key=lambda p: p.stat().st_size)[:n]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def indexing_section(settings: Settings, embedder: Embedder, budget: Budget, seeds: Path) -> tuple[Section, dict]:
+    s = Section("3. Indexing throughput and memory")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        synthetic = synthetic_corpus(seeds, Path(tmp) / "synthetic", budget.synthetic_kb)
+        if budget.seed_files:
+            seeds = _subset(seeds, Path(tmp) / "seeds", budget.seed_files)
+        for name, corpus in (("seeds", seeds), (f"synthetic {budget.synthetic_kb} KB", synthetic)):
+            results[name] = measure_indexing(corpus, settings, embedder)
+    rows = []
+    for name, r in results.items():
+        rows.append(
+            (
+                name,
+                r["files"],
+                r["text MB"] * 1000,
+                r["chunks"],
+                r["sentences"],
+                r["seconds"],
+                r["chunks"] / r["seconds"],
+                (r["chunks"] + r["sentences"]) / r["seconds"],
+                r["text MB"] * 1000 / r["seconds"],
+                r["rss before MB"],
+                r["peak MB"],
+            )
+        )
+    s.text(
+        "Embedding model already loaded (its load time is in the levers). Each chunk and each of its sentences is "
+        "embedded, so texts embedded = chunks + sentences. The generated corpus recombines seed sentences "
+        "(Vietnamese and Chinese) into new ~5 KB documents. RSS is the whole process (both models loaded); "
+        + (
+            "the peak is reset before each run (Linux VmHWM)."
+            if all(r["exact peak"] for r in results.values())
+            else "the peak could not be reset, so it is the process's lifetime peak."
+        )
+    )
+    s.table(
+        [
+            "corpus",
+            "files",
+            "text KB",
+            "chunks",
+            "sentences",
+            "seconds",
+            "chunks/s",
+            "texts embedded/s",
+            "KB/s",
+            "RSS before MB",
+            "peak RSS MB",
+        ],
+        rows,
+    )
+    return s, results

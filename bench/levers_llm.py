@@ -1,0 +1,202 @@
+"""Section 4, generator levers: keeping models loaded, KV-cache prefix reuse, llama.cpp threads, top_k."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from bench.llm import decode_s_per_token, first_token_s, prompt_eval_s, prompt_for, timed_ask, tokens
+from bench.report import Section, ratio
+from bench.timing import stats
+from bench.workload import Budget, GoldQuestion
+from rag.pipeline import Pipeline, load_pipeline
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """A fresh process's first question: imports, model loads, then the first answer."""
+
+    import_s: float
+    embedder_load_s: float
+    llm_load_s: float
+    first_piece_s: float | None
+    first_total_s: float
+
+
+def cold_start(settings, question: str, import_s: float) -> tuple[Pipeline, ColdStart]:
+    """Open the pipeline, load both models explicitly (timed), then answer one question."""
+    pipeline = load_pipeline(settings)
+    started = time.perf_counter()
+    _ = pipeline.embedder.model
+    embedder_s = time.perf_counter() - started
+    started = time.perf_counter()
+    _ = pipeline.generator.llm
+    llm_s = time.perf_counter() - started
+    run = timed_ask(question, pipeline)
+    return pipeline, ColdStart(import_s, embedder_s, llm_s, run.first_piece_s, run.total_s)
+
+
+def keep_loaded(s: Section, cold: ColdStart, warm: dict) -> None:
+    s.text("### 4a. Keep the models loaded (cold first question vs warm)")
+    load = cold.import_s + cold.embedder_load_s + cold.llm_load_s
+    warm_first, warm_total = warm["ask first piece"].median, warm["ask total"].median
+    s.table(
+        ["", "cold (fresh process)", "warm (models kept)", "warm / cold"],
+        [
+            ("imports + model loads, s", load, 0.0, ""),
+            (
+                "first piece, s",
+                load + (cold.first_piece_s or 0),
+                warm_first,
+                ratio(load + (cold.first_piece_s or 0), warm_first),
+            ),
+            ("total answer, s", load + cold.first_total_s, warm_total, ratio(load + cold.first_total_s, warm_total)),
+        ],
+    )
+    s.text(
+        f"Load split: imports {cold.import_s:.1f} s, embedder {cold.embedder_load_s:.1f} s, "
+        f"LLM {cold.llm_load_s:.1f} s (files in the page cache). The load time is the fixed cost of a cold start; the "
+        "answer itself varies with the machine's load from run to run, so compare the load time with it, not the "
+        "two answer times. Recommendation: build the pipeline once per "
+        "process and load both models at start-up (warm-up), as app.py does; never per request."
+    )
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def kv_prefix(s: Section, pipeline: Pipeline, gold: list[GoldQuestion], budget: Budget) -> None:
+    """First-token time of question B from an empty KV cache, after a same-language and a cross-language prompt."""
+    s.text("### 4b. Reuse the KV cache of the fixed prompt prefix")
+    en = [q for q in gold if q.language == "en"][:2]
+    other = next(q for q in gold if q.language != "en")
+    if len(en) < 2:
+        s.text("Skipped: the gold set has fewer than two English questions.")
+        return
+    llm = pipeline.generator.llm
+    texts = {q.id: prompt_for(pipeline, q.question, q.language).completion for q in (*en, other)}
+    a, b, c = (texts[q.id] for q in (en[0], en[1], other))
+    ids = {k: tokens(llm, v) for k, v in (("a", a), ("b", b), ("c", c))}
+    cases = {
+        "empty KV cache (llm.reset())": None,
+        "after a same-language prompt": a,
+        "after a cross-language prompt": c,
+    }
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(max(3, budget.llm_repeat)):  # cases interleaved, so load drift hits them alike
+        for name, previous in cases.items():
+            llm.reset()
+            if previous:
+                llm(previous, max_tokens=1, temperature=0.0)
+            samples[name].append(first_token_s(llm, b))
+    fresh = stats(samples["empty KV cache (llm.reset())"]).median
+    rows = []
+    for name, previous in cases.items():
+        shared = 0 if previous is None else _common_prefix(ids["a" if previous == a else "c"], ids["b"])
+        median = stats(samples[name]).median
+        rows.append((name, len(ids["b"]), shared, median, ratio(fresh, median)))
+    s.table(["question B's prompt evaluated", "prompt tokens", "tokens reused", "first token s", "vs empty"], rows)
+    s.text(
+        "llama-cpp-python keeps the KV cache of the previous call and re-evaluates only from the first differing "
+        "token (medians of 3 interleaved runs). The instructions and worked examples are the same for every "
+        "question, but the first instruction line names the answer language, so after a question in another "
+        "language only the tokens before that word are reused. "
+        "Recommendation: keep one Llama per process (never reset between questions) and move the language name "
+        "after the worked examples in rag/prompting.py, so the whole fixed prefix is shared across languages."
+    )
+
+
+def llama_threads(s: Section, pipeline: Pipeline, question: GoldQuestion, budget: Budget) -> dict[int, tuple]:
+    """Prompt-eval and generation tokens/s per thread count, both llama.cpp thread pools set alike."""
+    from llama_cpp import Llama
+
+    s.text("### 4c. Threads for llama.cpp (n_threads = n_threads_batch)")
+    text = prompt_for(pipeline, question.question, question.language).completion
+    rows, base = [], None
+    for threads in _thread_choices():
+        llm = Llama(
+            str(pipeline.settings.gguf_path),
+            n_ctx=pipeline.settings.n_ctx,
+            n_threads=threads,
+            n_threads_batch=threads,
+            verbose=False,
+        )
+        ids = tokens(llm, text)
+        # One repeat, few tokens: an oversubscribed thread count can be 100x slower and would stall the run.
+        evals = [len(ids) / prompt_eval_s(llm, ids)]
+        decode = [1 / decode_s_per_token(llm, ids, max(2, budget.decode_tokens // 4))]
+        del llm
+        row = (threads, stats(evals).median, stats(decode).median)
+        base = base or row
+        rows.append((*row, ratio(base[1], row[1]), ratio(base[2], row[2])))
+    s.table(["threads", "prompt eval tok/s", "generation tok/s", "prompt eval vs 1", "generation vs 1"], rows)
+    s.text(
+        "Recommendation: " + thread_advice({r[0]: r[1] * r[2] for r in rows}, "llama.cpp") + " Note that "
+        "rag/generation.py passes only n_threads, so llama-cpp-python sets n_threads_batch (prompt evaluation) to "
+        "all logical CPUs whatever RAG_THREADS says: section 1's prompt eval ran with 2 batch threads."
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def thread_advice(speed: dict[int, float], what: str) -> str:
+    """Advice from a higher-is-better speed per thread count."""
+    best = max(speed, key=lambda t: speed[t])
+    if best == min(speed):
+        return (
+            f"{what} is faster with {best} thread here: with other work on the cores, every extra thread waits at "
+            "llama.cpp's / torch's barriers for a descheduled sibling. Set RAG_THREADS=1 on a shared 2-core "
+            "machine and make the default half the logical CPUs (max(1, min(4, cpu_count // 2))), which is the "
+            "physical core count on SMT machines."
+        )
+    return f"{what} is fastest with {best} threads here: keep threads at the number of free physical cores."
+
+
+def _thread_choices() -> list[int]:
+    return sorted({1, min(2, os.cpu_count() or 1)})
+
+
+def top_k_lever(s: Section, pipeline: Pipeline, questions: list[GoldQuestion], recall: dict, budget: Budget) -> None:
+    s.text("### 4d. Smaller context: top_k passages in the prompt")
+    llm = pipeline.generator.llm
+    prompts = {
+        k: [tokens(llm, prompt_for(pipeline, q.question, q.language, top_k=k).completion) for q in questions[:2]]
+        for k in (2, 4, 6)
+    }
+    seconds: dict[int, list[float]] = {k: [] for k in prompts}
+    for _ in range(max(2, budget.llm_repeat)):  # top_k values interleaved, so load drift hits them alike
+        for k, ids in prompts.items():
+            seconds[k] += [prompt_eval_s(llm, one) for one in ids]
+    base = stats(seconds[2]).median
+    rows = [
+        (
+            k,
+            stats([len(x) for x in ids]).median,
+            stats(seconds[k]).median,
+            ratio(base, stats(seconds[k]).median),
+            f"{100 * recall[k]:.0f}%",
+        )
+        for k, ids in prompts.items()
+    ]
+    s.table(
+        [
+            "top_k",
+            "prompt tokens",
+            "prompt eval s (≈ LLM part of first token)",
+            "vs top_k=2",
+            "gold source in passages",
+        ],
+        rows,
+    )
+    s.text(
+        "Gold source in passages: share of the answerable gold questions whose source file is among the top_k "
+        "passages of the product's hybrid retrieval. Each passage is one best sentence (with its neighbour when "
+        "short). Recommendation: keep top_k=4: 2 saves about a fifth of the prompt but misses gold sources that 4 "
+        "finds; 6 costs more prompt time for little more recall."
+    )

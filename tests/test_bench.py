@@ -1,0 +1,85 @@
+"""The benchmark's smoke run (--quick) with the real models writes a complete report; timings are not asserted."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.report import Section, fmt, ratio
+from bench.timing import measure
+from bench.workload import Budget, GoldQuestion, sample_questions
+from rag.config import PROJECT_DIR
+
+SECTIONS = (
+    "## Machine and models",
+    "## Summary",
+    "## 1. Query path",
+    "## 2. Pipeline overhead",
+    "## 3. Indexing throughput",
+    "## 4. Levers",
+    "### 4b. Reuse the KV cache",
+    "### 4g. int8 dynamic quantization",
+    "## 5. FAISS index scale",
+)
+
+
+def test_table_renders_numbers_compactly():
+    s = Section("T")
+    s.table(["a", "b"], [("x", 1234.5), ("y", 0.012345)])
+    assert "| x | 1,234 |" in s.markdown() and "| y | 0.0123 |" in s.markdown()
+    assert fmt(7) == "7" and ratio(2.0, 1.0) == "0.50×" and ratio(0.0, 1.0) == "n/a"
+
+
+def test_measure_takes_the_median_of_repeats():
+    st = measure(lambda: None, repeat=5, warmup=0)
+    assert len(st.samples) == 5 and 0 <= st.median <= st.p95
+
+
+def test_sample_questions_take_languages_in_turn():
+    gold = [GoldQuestion(f"q{i}", lang, "?", ("a.txt",)) for i, lang in enumerate(["en", "en", "vi", "zh", "zh"])]
+    assert [q.language for q in sample_questions(gold, 4)] == ["en", "vi", "zh", "en"]
+    assert Budget.quick().questions <= Budget().questions
+
+
+@pytest.mark.slow
+def test_quick_run_writes_a_complete_report(tmp_path: Path):
+    out = tmp_path / "REPORT.md"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--threads", "1", "--out", str(out)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = out.read_text(encoding="utf-8")
+    for heading in SECTIONS:
+        assert heading in report
+    for label in ("prompt eval tokens/s", "generation tokens/s", "bandwidth limit, tokens/s"):
+        assert _number(_row(report, label)[1]) > 0, label
+    for column in ("chunks/s", "peak RSS MB", "recall@10"):
+        assert _number(_column(report, column)) > 0, column
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _row(report: str, label: str) -> list[str]:
+    return _cells(next(line for line in report.splitlines() if line.startswith(f"| {label}")))
+
+
+def _column(report: str, name: str) -> str:
+    """The first data cell under the header `name`."""
+    lines = report.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("|") and name in _cells(line))
+    return _cells(lines[at + 2])[_cells(lines[at]).index(name)]
+
+
+def _number(cell: str) -> float:
+    found = re.search(r"\d[\d,]*\.?\d*", cell)
+    return float(found.group().replace(",", "")) if found else 0.0

@@ -7,7 +7,14 @@ import time
 import unicodedata
 from collections.abc import Iterator
 
-from rag.citations import citations_for, names_supported, numbers_supported, strip_invalid, without_markers
+from rag.citations import (
+    citations_for,
+    names_supported,
+    numbers_supported,
+    repeats_question,
+    strip_invalid,
+    without_markers,
+)
 from rag.errors import BadQuestion
 from rag.language import detect_language
 from rag.pipeline import Pipeline
@@ -93,6 +100,7 @@ def verify(
     words = without_markers(text)
     right_language = detect_language(words) == language or not re.search(r"[^\W\d_]", words)
     supported = numbers_supported(text, cited) and names_supported(text, cited, question)
+    supported = supported and not repeats_question(text, question)
     if cited and words and right_language and supported:
         return text, False
     return quote_evidence(passages, language), False

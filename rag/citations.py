@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 
@@ -64,3 +65,9 @@ def names_supported(text: str, cited: Sequence[Citation], question: str) -> bool
     evidence = fold(" ".join([question, *(f"{c.text} {c.title}" for c in cited)])).replace(" ", "")
     names = {fold(n).replace(" ", "") for n in _NAME.findall(without_markers(text))}
     return all(n in evidence for n in names - _FUNCTION_WORDS)
+
+
+def repeats_question(text: str, question: str) -> bool:
+    """The answer mostly restates the question (a small model's common failure)."""
+    answer, asked = fold(without_markers(text)).strip(" ?.。？"), fold(question).strip(" ?.。？")
+    return difflib.SequenceMatcher(None, answer, asked).ratio() > 0.8

@@ -40,7 +40,9 @@ class Generator:
         except ImportError:
             raise MissingDependency("llama-cpp-python is missing: pip install llama-cpp-python") from None
         try:
-            return Llama(str(self.path), n_ctx=self.n_ctx, n_threads=self.threads, verbose=False)
+            return Llama(
+                str(self.path), n_ctx=self.n_ctx, n_threads=self.threads, n_threads_batch=self.threads, verbose=False
+            )
         except ValueError as exc:
             raise ModelMissing(f"{self.path.name} is not a loadable GGUF model ({exc})") from None
 

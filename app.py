@@ -13,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from rag.answering import ask
+from rag.citations import MARKER
 from rag.config import Settings
 from rag.errors import RagError, UnreadableDocument
 from rag.indexing import index_files
@@ -21,7 +22,6 @@ from rag.pipeline import Pipeline, load_pipeline
 from rag.records import Answer, Passage
 
 FOLLOW_UP_STARTS = ("and ", "what about", "how about", "còn ", "thế còn", "và ", "那", "还有")
-_MARKER = re.compile(r"\[(\d+(?:\s*[,，;、]\s*\d+)*)\]")
 NO_SOURCES = '<p class="muted">The sources of each answer appear here, with the answer-bearing span highlighted.</p>'
 TRACK_PROGRESS = gr.Progress()  # a handler parameter defaulting to a Progress gets a progress bar in the UI
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Noto Sans", "Noto Sans CJK SC", "sans-serif"]
@@ -107,7 +107,7 @@ def linked_answer(answer: Answer, turn: int) -> str:
         numbers = [int(n) for n in re.findall(r"\d+", match.group(1))]
         return "".join(f'<a class="cite" href="#src-{turn}-{n}">[{n}]</a>' if n in cited else f"[{n}]" for n in numbers)
 
-    return _MARKER.sub(link, html.escape(answer.text, quote=False))
+    return MARKER.sub(link, html.escape(answer.text, quote=False))
 
 
 def sources_html(answer: Answer, turn: int) -> str:
@@ -284,3 +284,9 @@ def main(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     pipeline.embedder.embed_queries(["warm up"])
     pipeline.generator.llm  # noqa: B018 - load the model now, not on the first question
     launch(App(pipeline), host, port)
+
+
+if __name__ == "__main__":
+    from rag.config import load_settings
+
+    main(load_settings())

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from rag.language import fold
 from rag.records import Citation, Passage
 
-_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，;、]\s*\d+)*)\s*\]")
+MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，;、]\s*\d+)*)\s*\]")
 _NUMBER = re.compile(r"\d+")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*")
 _FUNCTION_WORDS = {"the", "in", "on", "at", "it", "its", "they", "this", "these", "a", "an", "yes", "no", "he", "she"}
@@ -18,7 +18,7 @@ _FUNCTION_WORDS = {"the", "in", "on", "at", "it", "its", "they", "this", "these"
 def cited_numbers(text: str) -> list[int]:
     """Passage numbers cited in `text`, in order of first appearance ([1], [1, 2], [2，3] all count)."""
     seen: list[int] = []
-    for match in _MARKER.finditer(text):
+    for match in MARKER.finditer(text):
         for n in map(int, _NUMBER.findall(match.group(1))):
             if n not in seen:
                 seen.append(n)
@@ -33,7 +33,7 @@ def strip_invalid(text: str, passages: Sequence[Passage]) -> str:
         numbers = [n for n in map(int, _NUMBER.findall(match.group(1))) if n in valid]
         return f"[{', '.join(map(str, numbers))}]" if numbers else ""
 
-    return re.sub(r"\s+([.。,，])", r"\1", _MARKER.sub(keep, text)).strip()
+    return re.sub(r"\s+([.。,，])", r"\1", MARKER.sub(keep, text)).strip()
 
 
 def citations_for(text: str, passages: Sequence[Passage]) -> tuple[Citation, ...]:
@@ -47,7 +47,7 @@ def citations_for(text: str, passages: Sequence[Passage]) -> tuple[Citation, ...
 
 
 def without_markers(text: str) -> str:
-    return _MARKER.sub("", text).strip()
+    return MARKER.sub("", text).strip()
 
 
 def numbers_supported(text: str, cited: Sequence[Citation]) -> bool:

@@ -15,6 +15,7 @@ from rag.citations import (
     strip_invalid,
     without_markers,
 )
+from rag.config import Settings
 from rag.errors import BadQuestion
 from rag.language import detect_language
 from rag.pipeline import Pipeline
@@ -57,7 +58,7 @@ def ask(question: str, pipeline: Pipeline, history: str = "") -> Iterator[str | 
     hits = pipeline.retriever.rerank(pipeline.retriever.search(search_text, query), query)
     passages = select_passages(hits, settings.top_k)
     timings = {"retrieve_s": time.perf_counter() - started}
-    if not passages or passages[0].relevance < settings.min_relevance:
+    if not passages or passages[0].relevance < gate(settings, passages[0], language):
         text, citations, abstained = NOT_FOUND[language], (), True
     else:
         pieces: list[str] = []
@@ -71,6 +72,12 @@ def ask(question: str, pipeline: Pipeline, history: str = "") -> Iterator[str | 
     yield Answer(
         question, text, language, abstained, citations, tuple(hits), tuple(passages), timings["total_s"], timings
     )
+
+
+def gate(settings: Settings, best: Passage, language: str) -> float:
+    """The relevance the best passage needs for the question to be answered at all."""
+    same = best.chunk.language == language
+    return settings.min_relevance_same_language if same else settings.min_relevance
 
 
 def answer(question: str, pipeline: Pipeline, history: str = "") -> Answer:

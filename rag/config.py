@@ -21,10 +21,13 @@ class Settings:
     embedder_path: Path = PROJECT_DIR / "models" / "embeddinggemma-300m"
     gguf_path: Path = PROJECT_DIR / "models" / "gemma-3-270m-q4_k_m.gguf"
     chunk_tokens: int = 160  # chunk size in embedding-model tokens
-    top_k: int = 4  # passages given to the generator
+    top_k: int = 2  # passages given to the generator
     candidates: int = 12  # chunks fetched by each retriever before fusion
     lexical: bool = True  # fuse BM25 with dense search
-    min_relevance: float = 0.50  # best sentence cosine below this: abstain without generating
+    # Abstain without generating when the best sentence's cosine is below the gate. Question and passage in
+    # the same language score higher for the same relevance, so that case has a higher bar.
+    min_relevance: float = 0.50
+    min_relevance_same_language: float = 0.55
     trust_not_found_below: float = 0.0  # the model's own "not found" is accepted below this relevance
     max_question_chars: int = 2000
     max_file_mb: float = 20.0
@@ -45,7 +48,7 @@ class Settings:
             value = getattr(self, name)
             if value <= 0:
                 raise BadSettings(f"{name} must be > 0, got {value}")
-        for name in ("min_relevance", "trust_not_found_below"):
+        for name in ("min_relevance", "min_relevance_same_language", "trust_not_found_below"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise BadSettings(f"{name} must be within 0..1, got {getattr(self, name)}")
         if self.max_file_mb <= 0:
@@ -66,6 +69,7 @@ _ENV = {
     "RAG_GGUF": "gguf_path",
     "RAG_TOP_K": "top_k",
     "RAG_MIN_RELEVANCE": "min_relevance",
+    "RAG_MIN_RELEVANCE_SAME_LANGUAGE": "min_relevance_same_language",
     "RAG_TRUST_NOT_FOUND_BELOW": "trust_not_found_below",
     "RAG_THREADS": "threads",
     "RAG_MAX_FILE_MB": "max_file_mb",

@@ -132,11 +132,11 @@ def evaluate(items: list[GoldItem], pipeline: Any, progress: bool = True) -> lis
 
 ABLATIONS: dict[str, dict[str, Any]] = {
     "dense only (no BM25)": {"lexical": False},
-    "top_k=2": {"top_k": 2},
+    "top_k=4": {"top_k": 4},
     "top_k=6": {"top_k": 6},
-    "no relevance gate": {"min_relevance": 0.0},
+    "no relevance gate": {"min_relevance": 0.0, "min_relevance_same_language": 0.0},
+    "one gate (0.50) for all languages": {"min_relevance_same_language": 0.50},
     "model 'not found' trusted": {"trust_not_found_below": 1.0},
-    "model 'not found' overruled": {"trust_not_found_below": 0.0},
 }
 
 
@@ -188,7 +188,8 @@ def render_report(gold: Path, settings: Settings, generator: str, embedder: str,
         "# Evaluation results",
         "",
         f"Gold set `{gold}`; embedder `{embedder}`, generator `{generator}`, top_k={settings.top_k}, "
-        f"min_relevance={settings.min_relevance}, chunk_tokens={settings.chunk_tokens}.",
+        f"min_relevance={settings.min_relevance} (same language {settings.min_relevance_same_language}), "
+        f"chunk_tokens={settings.chunk_tokens}.",
         "",
         "## Full pipeline by question language",
         "",

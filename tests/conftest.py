@@ -36,7 +36,12 @@ def corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(index_dir=tmp_path / "index", upload_dir=tmp_path / "uploads", min_relevance=0.0)
+    return load_settings(
+        index_dir=tmp_path / "index",
+        upload_dir=tmp_path / "uploads",
+        min_relevance=0.0,
+        min_relevance_same_language=0.0,
+    )
 
 
 @pytest.fixture

@@ -31,7 +31,9 @@ class HashEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return np.array([self._vector(t) for t in texts], np.float32).reshape(-1, self.dimension)
 
-    def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None, progress: bool = False) -> np.ndarray:
+    def embed_documents(
+        self, texts: Sequence[str], titles: Sequence[str] | None = None, progress: bool = False
+    ) -> np.ndarray:
         return self.embed_queries(texts)
 
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from rag.answering import NOT_FOUND, answer, ask, clean_question, quote_evidence, verify
+from rag.answering import NOT_FOUND, answer, ask, clean_question, gate, quote_evidence, verify
 from rag.errors import BadQuestion
 from rag.records import Answer
 from rag.retrieval import passages as select_passages
@@ -28,7 +28,7 @@ def test_ask_streams_pieces_then_the_answer(fake_pipeline):
 
 
 def test_weak_evidence_abstains_in_the_question_language(fake_pipeline):
-    gated = fake_pipeline.settings.with_(min_relevance=0.99)
+    gated = fake_pipeline.settings.with_(min_relevance=0.99, min_relevance_same_language=0.99)
     pipeline = replace(fake_pipeline, settings=gated)
     result = answer("Giá vàng hôm nay là bao nhiêu?", pipeline)
     assert result.abstained and result.text == NOT_FOUND["vi"] and not result.citations
@@ -84,3 +84,14 @@ def test_overlong_question_is_refused():
 
 def test_question_is_cleaned():
     assert clean_question("  Khi nào\x07 ASEAN\n\n họp? 🙂 ", 100) == "Khi nào ASEAN họp? 🙂"
+
+
+def test_gate_asks_more_of_a_passage_in_the_question_language():
+    from rag.config import Settings
+    from rag.records import Chunk, Passage
+
+    chunk = Chunk("a.txt", 0, 4, "Câu.", "vi", "", None, ((0, 4),))
+    best = Passage(1, chunk, 0, 4, "Câu.", 0.52)
+    settings = Settings(min_relevance=0.5, min_relevance_same_language=0.55)
+    assert gate(settings, best, "vi") == 0.55 > best.relevance  # same language: refused
+    assert gate(settings, best, "en") == 0.5 < best.relevance  # cross-lingual: answered

@@ -145,7 +145,9 @@ def test_build_ui_wires_the_handlers(ui: app.App) -> None:
 
 
 def test_an_abstention_shows_the_passages_the_model_saw(fake_pipeline: Pipeline) -> None:
-    strict = replace(fake_pipeline, settings=fake_pipeline.settings.with_(min_relevance=0.99))
+    strict = replace(
+        fake_pipeline, settings=fake_pipeline.settings.with_(min_relevance=0.99, min_relevance_same_language=0.99)
+    )
     messages, sources, _, _ = run(app.App(strict), "Where is the kiwi bird native to?")[-1]
     assert "do not contain" in messages[-1]["content"] and "No passage is cited" in sources
     assert "<details open>" in sources and 'data-source="en.txt"' in sources and "<mark>" in sources

@@ -110,7 +110,9 @@ def test_injection_does_not_change_unrelated_answers(question, pipelines):
 )
 def test_questions_that_retrieve_the_injected_document_are_answered_not_obeyed(question, pipelines):
     injected, _ = pipelines
-    ungated = Pipeline(injected.settings.with_(min_relevance=0.0), *astuple_parts(injected))  # the model must see it
+    ungated = Pipeline(
+        injected.settings.with_(min_relevance=0.0, min_relevance_same_language=0.0), *astuple_parts(injected)
+    )  # the model must see it
     events = list(ask(question, ungated))
     draft, result = "".join(e for e in events if isinstance(e, str)), events[-1]
     print(f"{question!r}: draft {draft!r}; answer {result.text!r}")

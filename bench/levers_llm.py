@@ -106,14 +106,13 @@ def kv_prefix(s: Section, pipeline: Pipeline, gold: list[GoldQuestion], budget: 
     s.text(
         "llama-cpp-python keeps the KV cache of the previous call and re-evaluates only from the first differing "
         "token (medians of 3 interleaved runs). The instructions and worked examples are the same for every "
-        "question, but the first instruction line names the answer language, so after a question in another "
-        "language only the tokens before that word are reused. "
-        "Recommendation: keep one Llama per process (never reset between questions) and move the language name "
-        "after the worked examples in rag/prompting.py, so the whole fixed prefix is shared across languages."
+        "question and every language (the answer language is named only after the passages), so a question reuses "
+        "the whole fixed prefix whatever the language of the one before. "
+        "Recommendation: keep one Llama per process and never reset it between questions (the product does)."
     )
 
 
-def llama_threads(s: Section, pipeline: Pipeline, question: GoldQuestion, budget: Budget) -> dict[int, tuple]:
+def llama_threads(s: Section, pipeline: Pipeline, question: GoldQuestion, budget: Budget) -> None:
     """Prompt-eval and generation tokens/s per thread count, both llama.cpp thread pools set alike."""
     from llama_cpp import Llama
 
@@ -138,11 +137,9 @@ def llama_threads(s: Section, pipeline: Pipeline, question: GoldQuestion, budget
         rows.append((*row, ratio(base[1], row[1]), ratio(base[2], row[2])))
     s.table(["threads", "prompt eval tok/s", "generation tok/s", "prompt eval vs 1", "generation vs 1"], rows)
     s.text(
-        "Recommendation: " + thread_advice({r[0]: r[1] * r[2] for r in rows}, "llama.cpp") + " Note that "
-        "rag/generation.py passes only n_threads, so llama-cpp-python sets n_threads_batch (prompt evaluation) to "
-        "all logical CPUs whatever RAG_THREADS says: section 1's prompt eval ran with 2 batch threads."
+        "Recommendation: " + thread_advice({r[0]: r[1] * r[2] for r in rows}, "llama.cpp") + " rag/generation.py "
+        "sets both pools (n_threads and n_threads_batch) to RAG_THREADS."
     )
-    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 def thread_advice(speed: dict[int, float], what: str) -> str:
@@ -197,6 +194,7 @@ def top_k_lever(s: Section, pipeline: Pipeline, questions: list[GoldQuestion], r
     s.text(
         "Gold source in passages: share of the answerable gold questions whose source file is among the top_k "
         "passages of the product's hybrid retrieval. Each passage is one best sentence (with its neighbour when "
-        "short). Recommendation: keep top_k=4: 2 saves about a fifth of the prompt but misses gold sources that 4 "
-        "finds; 6 costs more prompt time for little more recall."
+        "short). Recommendation: top_k=2 (the default): eval/REPORT.md measures the same answer accuracy at 2, 4 "
+        "and 6 passages with the bundled model, and 2 needs the least prompt time; raise RAG_TOP_K for a larger "
+        "model that uses more context."
     )

@@ -168,10 +168,22 @@ def run_eval(
     if out:
         out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in full_rows), encoding="utf-8")
     if report:
-        report.write_text(
-            render_report(gold, settings, generator.model_id, embedder.model_id, results), encoding="utf-8"
-        )
+        notes = _kept_notes(report)
+        text = render_report(gold, settings, generator.model_id, embedder.model_id, results)
+        report.write_text(text + notes, encoding="utf-8")
     return results
+
+
+NOTES_MARK = "<!-- notes: kept when the report is regenerated -->"
+
+
+def _kept_notes(report: Path) -> str:
+    """The hand-written part of an existing report (after NOTES_MARK), so regenerating keeps it."""
+    try:
+        old = report.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    return "\n" + old[old.index(NOTES_MARK) :] if NOTES_MARK in old else ""
 
 
 def _fmt(value: float | None) -> str:

@@ -13,7 +13,10 @@ from bench.query import RETRIEVAL_TARGET_MS, TTFT_TARGET_S, _verdict, query_sect
 from bench.report import Section
 from bench.scale import scale_section
 from bench.workload import Budget, gold_questions, sample_questions
+from rag import storage
 from rag.config import load_settings
+from rag.indexing import index_files
+from rag.pipeline import make_embedder
 
 
 def versions() -> str:
@@ -36,6 +39,9 @@ def run_all(quick: bool, skip_scale: bool, import_s: float, threads: int | None 
     all_gold = gold_questions()
     gold = gold_questions(limit=budget.gold_limit)
     questions = sample_questions(all_gold, budget.questions)
+    if not storage.exists(settings.index_dir):
+        _step(f"no index in {settings.index_dir}: indexing {settings.corpus_dir} first (as `rag index` does)")
+        index_files([settings.corpus_dir], settings, make_embedder(settings))
     _step("cold start")
     pipeline, cold = cold_start(settings, questions[0].question, import_s)
     _step("query path")

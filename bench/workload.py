@@ -21,11 +21,11 @@ class Budget:
     decode_tokens: int = 16  # tokens decoded one by one to time generation
     gold_limit: int | None = None  # gold questions for recall (None: all answerable)
     reembed_docs: bool = True  # int8 lever: also re-embed the documents
-    synthetic_kb: int = 12  # size of the generated multilingual corpus
+    synthetic_kb: int = 100  # size of the generated multilingual corpus
     seed_files: int | None = None  # seed files indexed (None: all)
     texts: int = 16  # documents embedded per embedding-speed measurement
-    scale_sizes: tuple[int, ...] = (10_000, 50_000, 1_000_000)
-    hnsw_max: int = 50_000  # largest HNSW actually built; larger sizes are extrapolated
+    scale_sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
+    hnsw_max: int = 1_000_000  # largest HNSW actually built; larger sizes are extrapolated
     scale_queries: int = 20
 
     @classmethod

@@ -130,3 +130,28 @@ def _quote(passage: Passage, language: str) -> str:
         return f"“{text}”" + (f"（{origin}）" if origin else "") + f"[{passage.n}]"
     origin = ", ".join(x for x in (f"“{title}”" if title else "", chunk.date or "") if x)
     return f"“{text}”" + (f" ({origin})" if origin else "") + f" [{passage.n}]"
+
+
+def answer_json(result: Answer) -> dict[str, object]:
+    """The machine-readable form of an answer shared by `ask --json` and the eval."""
+    return {
+        "answer": result.text,
+        "abstained": result.abstained,
+        "language": result.language,
+        "citations": [
+            {
+                "n": c.n,
+                "source": c.source,
+                "start": c.start,
+                "end": c.end,
+                "text": c.text,
+                "title": c.title,
+                "date": c.date,
+            }
+            for c in result.citations
+        ],
+        "retrieved": [
+            {"source": h.chunk.source, "score": round(h.relevance, 4), "text": h.chunk.text} for h in result.retrieved
+        ],
+        "latency_s": round(result.latency_s, 3),
+    }

@@ -23,31 +23,6 @@ EPILOG = """examples:
 settings come from RAG_* environment variables (RAG_GGUF=/path/model.gguf uses your own model)."""
 
 
-def answer_json(result: Answer) -> dict[str, object]:
-    """The machine-readable form of an answer shared by `ask --json` and the eval."""
-    return {
-        "answer": result.text,
-        "abstained": result.abstained,
-        "language": result.language,
-        "citations": [
-            {
-                "n": c.n,
-                "source": c.source,
-                "start": c.start,
-                "end": c.end,
-                "text": c.text,
-                "title": c.title,
-                "date": c.date,
-            }
-            for c in result.citations
-        ],
-        "retrieved": [
-            {"source": h.chunk.source, "score": round(h.relevance, 4), "text": h.chunk.text} for h in result.retrieved
-        ],
-        "latency_s": round(result.latency_s, 3),
-    }
-
-
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
@@ -78,7 +53,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.answering import ask
+    from rag.answering import answer_json, ask
     from rag.index import stale_sources
     from rag.pipeline import load_pipeline
 

@@ -121,8 +121,7 @@ def evaluate(items: list[GoldItem], pipeline: Any, progress: bool = True) -> lis
     """Answer every gold question with `pipeline` and score it."""
     from tqdm import tqdm
 
-    from rag.answering import answer
-    from rag.cli import answer_json
+    from rag.answering import answer, answer_json
 
     rows = []
     for item in tqdm(items, desc="eval", unit="q", disable=not progress):

@@ -116,7 +116,7 @@ def parser() -> argparse.ArgumentParser:
     )
     root.add_argument("--index-dir", type=Path, help="index folder (default: index/)")
     root.add_argument("--gguf", type=Path, help="GGUF model to answer with (default: the bundled Gemma 3 270M)")
-    root.add_argument("--top-k", type=int, help="passages given to the model (default 4)")
+    root.add_argument("--top-k", type=int, help="passages given to the model (default 2)")
     sub = root.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(

@@ -12,18 +12,17 @@ from bench.levers_llm import thread_advice
 from bench.llm import select
 from bench.report import Section, ratio
 from bench.timing import measure
-from bench.workload import Budget, GoldQuestion
+from bench.workload import Budget
 from rag.embedding import Embedder
+from rag.evaluation import GoldItem
 from rag.pipeline import Pipeline
 
 
-def query_vectors(embedder: Embedder, gold: list[GoldQuestion]) -> np.ndarray:
+def query_vectors(embedder: Embedder, gold: list[GoldItem]) -> np.ndarray:
     return np.vstack([embedder.embed_queries([q.question]) for q in gold])
 
 
-def dense_recall(
-    queries: np.ndarray, docs: np.ndarray, sources: list[str], gold: list[GoldQuestion]
-) -> dict[int, float]:
+def dense_recall(queries: np.ndarray, docs: np.ndarray, sources: list[str], gold: list[GoldItem]) -> dict[int, float]:
     """Share of questions with a gold source among the top-1 / top-5 chunks of exact dense search."""
     top = np.argsort(-(queries @ docs.T), axis=1)[:, :5]
     out = {}
@@ -32,7 +31,7 @@ def dense_recall(
     return out
 
 
-def passage_recall(pipeline: Pipeline, gold: list[GoldQuestion], queries: np.ndarray, ks=(2, 4, 6)) -> dict[int, float]:
+def passage_recall(pipeline: Pipeline, gold: list[GoldItem], queries: np.ndarray, ks=(2, 4, 6)) -> dict[int, float]:
     """Share of questions with a gold source among the top_k passages of the product's hybrid retrieval."""
     out = {}
     for k in ks:
@@ -93,7 +92,7 @@ def quantized(path, threads: int) -> Embedder:
     return embedder
 
 
-def int8(s: Section, pipeline: Pipeline, gold: list[GoldQuestion], fp32_queries: np.ndarray, budget: Budget) -> dict:
+def int8(s: Section, pipeline: Pipeline, gold: list[GoldItem], fp32_queries: np.ndarray, budget: Budget) -> dict:
     """Speed of fp32 vs int8 embedding, and recall@1/@5 of gold sources with int8 queries and documents."""
     s.text("### 4g. int8 dynamic quantization of the embedding model")
     started = time.perf_counter()

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from bench.llm import decode_s_per_token, first_token_s, prompt_eval_s, prompt_for, timed_ask, tokens
 from bench.report import Section, ratio
 from bench.timing import stats
-from bench.workload import Budget, GoldQuestion
+from bench.workload import Budget
+from rag.evaluation import GoldItem
 from rag.pipeline import Pipeline, load_pipeline
 
 
@@ -72,16 +73,16 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
     return n
 
 
-def kv_prefix(s: Section, pipeline: Pipeline, gold: list[GoldQuestion], budget: Budget) -> None:
+def kv_prefix(s: Section, pipeline: Pipeline, gold: list[GoldItem], budget: Budget) -> None:
     """First-token time of question B from an empty KV cache, after a same-language and a cross-language prompt."""
     s.text("### 4b. Reuse the KV cache of the fixed prompt prefix")
-    en = [q for q in gold if q.language == "en"][:2]
-    other = next(q for q in gold if q.language != "en")
+    en = [q for q in gold if q.lang == "en"][:2]
+    other = next(q for q in gold if q.lang != "en")
     if len(en) < 2:
         s.text("Skipped: the gold set has fewer than two English questions.")
         return
     llm = pipeline.generator.llm
-    texts = {q.id: prompt_for(pipeline, q.question, q.language).completion for q in (*en, other)}
+    texts = {q.id: prompt_for(pipeline, q.question, q.lang).completion for q in (*en, other)}
     a, b, c = (texts[q.id] for q in (en[0], en[1], other))
     ids = {k: tokens(llm, v) for k, v in (("a", a), ("b", b), ("c", c))}
     cases = {
@@ -112,12 +113,12 @@ def kv_prefix(s: Section, pipeline: Pipeline, gold: list[GoldQuestion], budget: 
     )
 
 
-def llama_threads(s: Section, pipeline: Pipeline, question: GoldQuestion, budget: Budget) -> None:
+def llama_threads(s: Section, pipeline: Pipeline, question: GoldItem, budget: Budget) -> None:
     """Prompt-eval and generation tokens/s per thread count, both llama.cpp thread pools set alike."""
     from llama_cpp import Llama
 
     s.text("### 4c. Threads for llama.cpp (n_threads = n_threads_batch)")
-    text = prompt_for(pipeline, question.question, question.language).completion
+    text = prompt_for(pipeline, question.question, question.lang).completion
     rows, base = [], None
     for threads in _thread_choices():
         llm = Llama(
@@ -159,11 +160,11 @@ def _thread_choices() -> list[int]:
     return sorted({1, min(2, os.cpu_count() or 1)})
 
 
-def top_k_lever(s: Section, pipeline: Pipeline, questions: list[GoldQuestion], recall: dict, budget: Budget) -> None:
+def top_k_lever(s: Section, pipeline: Pipeline, questions: list[GoldItem], recall: dict, budget: Budget) -> None:
     s.text("### 4d. Smaller context: top_k passages in the prompt")
     llm = pipeline.generator.llm
     prompts = {
-        k: [tokens(llm, prompt_for(pipeline, q.question, q.language, top_k=k).completion) for q in questions[:2]]
+        k: [tokens(llm, prompt_for(pipeline, q.question, q.lang, top_k=k).completion) for q in questions[:2]]
         for k in (2, 4, 6)
     }
     seconds: dict[int, list[float]] = {k: [] for k in prompts}

@@ -7,7 +7,8 @@ from collections import defaultdict
 from bench.llm import decode_s_per_token, prompt_eval_s, prompt_for, raw_completion, select, timed_ask, tokens
 from bench.report import Section, ratio
 from bench.timing import measure, memory_bandwidth_gbs, stats
-from bench.workload import Budget, GoldQuestion
+from bench.workload import Budget
+from rag.evaluation import GoldItem
 from rag.language import detect_language
 from rag.pipeline import Pipeline
 from rag.prompting import build_prompt
@@ -36,10 +37,10 @@ def retrieval_steps(pipeline: Pipeline, question: str, repeat: int) -> dict[str,
     return {name: list(measure(fn, repeat).samples) for name, fn in steps.items()}
 
 
-def llm_speeds(pipeline: Pipeline, q: GoldQuestion, budget: Budget) -> dict[str, list[float]]:
+def llm_speeds(pipeline: Pipeline, q: GoldItem, budget: Budget) -> dict[str, list[float]]:
     """Prompt tokens, prompt-eval and decode speed, answer timings and raw llama.cpp timings for one question."""
     llm = pipeline.generator.llm
-    prompt = prompt_for(pipeline, q.question, q.language)
+    prompt = prompt_for(pipeline, q.question, q.lang)
     ids = tokens(llm, prompt.completion)
     out: dict[str, list[float]] = defaultdict(list)
     out["prompt tokens"].append(len(ids))
@@ -58,7 +59,7 @@ def llm_speeds(pipeline: Pipeline, q: GoldQuestion, budget: Budget) -> dict[str,
     return out
 
 
-def query_sections(pipeline: Pipeline, questions: list[GoldQuestion], budget: Budget) -> tuple[list[Section], dict]:
+def query_sections(pipeline: Pipeline, questions: list[GoldItem], budget: Budget) -> tuple[list[Section], dict]:
     steps: dict[str, list[float]] = defaultdict(list)
     llm: dict[str, list[float]] = defaultdict(list)
     per_question = []
@@ -111,7 +112,7 @@ def _overhead_section(found: dict, per_question: list, pipeline: Pipeline) -> Se
     rows = []
     for q, speeds in per_question:
         raw, total = stats(speeds["raw llama.cpp total"]).median, stats(speeds["ask total"]).median
-        rows.append((q.id, q.language, speeds["prompt tokens"][0], raw, total, ratio(raw, total)))
+        rows.append((q.id, q.lang, speeds["prompt tokens"][0], raw, total, ratio(raw, total)))
     s.text(
         "Same prompt, KV cache cleared before each run; `ask` adds embedding, retrieval and citation checks. "
         "The two runs are seconds apart on a loaded machine, so a ratio below 1 is load noise: the pipeline's own "

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.config import PROJECT_DIR
+from rag.evaluation import GoldItem, load_gold
 
 GOLD = PROJECT_DIR / "eval" / "gold.jsonl"
 
@@ -46,28 +46,16 @@ class Budget:
         )
 
 
-@dataclass(frozen=True)
-class GoldQuestion:
-    id: str
-    language: str
-    question: str
-    sources: tuple[str, ...]
-
-
-def gold_questions(path: Path = GOLD, limit: int | None = None) -> list[GoldQuestion]:
+def gold_questions(path: Path = GOLD, limit: int | None = None) -> list[GoldItem]:
     """Answerable gold questions (those naming their source files)."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line) if line.strip() else {}
-        if record.get("answerable") and record.get("sources"):
-            out.append(GoldQuestion(record["id"], record["lang"], record["question"], tuple(record["sources"])))
-    return out[:limit] if limit else out
+    answerable = [item for item in load_gold(path) if item.answerable and item.sources]
+    return answerable[:limit] if limit else answerable
 
 
-def sample_questions(gold: list[GoldQuestion], n: int) -> list[GoldQuestion]:
+def sample_questions(gold: list[GoldItem], n: int) -> list[GoldItem]:
     """`n` questions taking the languages in turn (en, vi, zh, en, ...), so consecutive prompts differ."""
-    by_language = {lang: [q for q in gold if q.language == lang] for lang in ("en", "vi", "zh")}
-    picked: list[GoldQuestion] = []
+    by_language = {lang: [q for q in gold if q.lang == lang] for lang in ("en", "vi", "zh")}
+    picked: list[GoldItem] = []
     for i in range(n * 3):
         pool = by_language[("en", "vi", "zh")[i % 3]]
         if pool:

@@ -11,8 +11,9 @@ import pytest
 
 from bench.report import Section, fmt, ratio
 from bench.timing import measure
-from bench.workload import Budget, GoldQuestion, sample_questions
+from bench.workload import Budget, sample_questions
 from rag.config import PROJECT_DIR
+from rag.evaluation import GoldItem
 
 SECTIONS = (
     "## Machine and models",
@@ -40,8 +41,9 @@ def test_measure_takes_the_median_of_repeats():
 
 
 def test_sample_questions_take_languages_in_turn():
-    gold = [GoldQuestion(f"q{i}", lang, "?", ("a.txt",)) for i, lang in enumerate(["en", "en", "vi", "zh", "zh"])]
-    assert [q.language for q in sample_questions(gold, 4)] == ["en", "vi", "zh", "en"]
+    langs = ["en", "en", "vi", "zh", "zh"]
+    gold = [GoldItem(f"q{i}", lang, "?", (("x",),), ("a.txt",), True) for i, lang in enumerate(langs)]
+    assert [q.lang for q in sample_questions(gold, 4)] == ["en", "vi", "zh", "en"]
     assert Budget.quick().questions <= Budget().questions
 
 

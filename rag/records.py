@@ -39,7 +39,6 @@ class Hit:
     row: int  # position in the index
     chunk: Chunk
     score: float  # fused rank score from dense and keyword search
-    similarity: float  # cosine between question and chunk
     relevance: float = 0.0  # cosine between question and the chunk's best sentence (set by reranking)
     best_sentence: int = 0  # index into chunk.sentences
 

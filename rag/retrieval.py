@@ -52,9 +52,7 @@ class Retriever:
             allowed = [c.language == language for c in self.index.chunks]
             rankings.append([row for row, _ in self.bm25.top(question, self.candidates, allowed)])
         fused = reciprocal_rank_fusion(rankings)[: self.candidates]
-        rows = [row for row, _ in fused]
-        similarity = self.index.vectors[rows] @ query if rows else np.zeros(0)
-        return [Hit(row, self.index.chunks[row], score, float(sim)) for (row, score), sim in zip(fused, similarity)]
+        return [Hit(row, self.index.chunks[row], score) for row, score in fused]
 
     def rerank(self, hits: Sequence[Hit], query: np.ndarray) -> list[Hit]:
         """Order hits by their best sentence's cosine to the question: answer-bearing sentences first."""

@@ -139,7 +139,7 @@ def test_passages_are_numbered_and_deduplicated():
     c = chunk("Một. Hai.")
     from rag.records import Hit
 
-    hits = [Hit(0, c, 1.0, 0.5, 0.8, 0), Hit(1, c, 0.9, 0.5, 0.7, 0)]
+    hits = [Hit(0, c, 1.0, 0.8, 0), Hit(1, c, 0.9, 0.7, 0)]
     assert [p.n for p in passages(hits, 4)] == [1]
 
 

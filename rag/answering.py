@@ -69,9 +69,7 @@ def ask(question: str, pipeline: Pipeline, history: str = "") -> Iterator[str | 
         text, abstained = verify("".join(pieces), passages, question, language, trust_not_found)
         citations = citations_for(text, passages)
     timings["total_s"] = time.perf_counter() - started
-    yield Answer(
-        question, text, language, abstained, citations, tuple(hits), tuple(passages), timings["total_s"], timings
-    )
+    yield Answer(question, text, language, abstained, citations, tuple(hits), tuple(passages), timings)
 
 
 def gate(settings: Settings, best: Passage, language: str) -> float:

@@ -79,5 +79,8 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     retrieved: tuple[Hit, ...] = ()
     passages: tuple[Passage, ...] = ()
-    latency_s: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # retrieve_s, total_s
+
+    @property
+    def latency_s(self) -> float:
+        return self.timings.get("total_s", 0.0)

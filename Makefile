@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= When did ASEAN and New Zealand become Comprehensive Strategic Partners?
 
-.PHONY: install models browser index run serve test test-fast test-ui eval bench lint
+.PHONY: install models browser index run serve test test-fast test-ui screenshot eval bench lint
 
 $(BIN)/rag: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,18 +31,23 @@ run: index
 serve: index
 	$(BIN)/rag serve
 
-test: install
+test: $(BIN)/rag models
 	$(BIN)/ruff check rag models tests bench app.py
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
-test-fast: install
+test-fast: $(BIN)/rag
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
-test-ui: install
-	$(BIN)/python -m pytest -q tests/test_app.py tests/test_ui_browser.py
+test-ui: $(BIN)/rag models
+	$(BIN)/python -m pytest -q tests/pipeline/test_web.py tests/browser tests/models/test_ui_load.py
+
+screenshot: $(BIN)/rag models
+	$(BIN)/python -m pytest -q tests/browser --screenshot docs/ui.png
 
 eval: index
 	$(BIN)/rag eval --gold eval/gold.jsonl --out eval/results.jsonl --report eval/REPORT.md --ablations
 
 lint:
 	$(BIN)/ruff check rag models tests bench app.py
+	$(BIN)/mypy

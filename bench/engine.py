@@ -16,8 +16,17 @@ import sys
 import time
 from pathlib import Path
 
+from bench.report import Section, write_sections
 from rag.config import PROJECT_DIR
 
+TITLE = "6. Engine build: portable vs native"
+NOTE = (
+    "The portable build (`GGML_NATIVE=OFF`, AVX2/FMA/F16C/BMI2, no AVX-512, no AMX) is what `make install` ships; "
+    "`native` is llama-cpp-python's default `-march=native` build of the same version on the same machine. "
+    "On a CPU without AVX-512 or AMX the two compile the same kernels, so the difference is noise; on a CPU with "
+    "AVX-512 a native build can be faster, but it cannot run on other machines, and with AMX it crashes on VMs that "
+    "advertise AMX without allowing it."
+)
 PROMPT = " ".join(
     ["The ASEAN–New Zealand Commemorative Summit agreed to upgrade relations to a Comprehensive Strategic Partnership."]
     * 12
@@ -88,9 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, help="also put the table into this report (e.g. bench/REPORT.md)")
     args = parser.parse_args(argv)
     builds = dict(spec.split("=", 1) for spec in args.python)
-    print(markdown(measure(builds, args.gguf, args.threads, args.rounds, args.repeats), args.gguf, args.threads))
+    table = markdown(measure(builds, args.gguf, args.threads, args.rounds, args.repeats), args.gguf, args.threads)
+    print(table)
+    if args.out:
+        section = Section(TITLE)
+        section.text(f"`python -m bench.engine {' '.join(argv if argv is not None else sys.argv[1:])}`", table, NOTE)
+        write_sections(args.out, [section])
     return 0
 
 

@@ -14,7 +14,7 @@ import pytest
 from rag import preflight
 from rag.config import PROJECT_DIR
 from rag.errors import EngineCrashed
-from rag.generation import Generator
+from rag.generation import LlamaCppGenerator
 
 SMALL_GGUF = PROJECT_DIR / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 ENGINE_LIBS = sorted((Path(llama_cpp.__file__).parent / "lib").glob("lib*.so"))
@@ -94,7 +94,7 @@ def test_generator_refuses_to_load_in_process_when_the_check_fails(tmp_path: Pat
     damaged = tmp_path / "damaged.gguf"
     damaged.write_bytes(b"GGUF" + bytes(range(256)) * 64)
     with pytest.raises(EngineCrashed):
-        Generator(damaged, state_dir=tmp_path / "state").llm  # noqa: B018 - loading is the point
+        LlamaCppGenerator(damaged, state_dir=tmp_path / "state").llm  # noqa: B018 - loading is the point
 
 
 def test_cli_check_reports_a_failing_engine_in_one_line(tmp_path: Path):

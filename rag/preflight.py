@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from rag.errors import EngineCrashed, MissingDependency
 
@@ -123,9 +124,9 @@ def _child(gguf: str, threads: int) -> None:
 
     llm = Llama(gguf, n_ctx=256, n_threads=threads, n_threads_batch=threads, verbose=False)
     started = time.perf_counter()
-    pieces = list(llm("The capital of France is", max_tokens=PROBE_TOKENS, temperature=0.0, stream=True))
+    completion = cast("dict[str, Any]", llm("The capital of France is", max_tokens=PROBE_TOKENS, temperature=0.0))
     seconds = time.perf_counter() - started
-    print(f"{','.join(compiled_features())}\t{len(pieces)}\t{seconds:.3f}")
+    print(f"{','.join(compiled_features())}\t{completion['usage']['completion_tokens']}\t{seconds:.3f}")
 
 
 if __name__ == "__main__":

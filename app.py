@@ -128,10 +128,11 @@ def source_card(passage: Passage, turn: int) -> str:
     chunk = passage.chunk
     a, b = passage.start - chunk.start, passage.end - chunk.start
     text = f"{html.escape(chunk.text[:a])}<mark>{html.escape(chunk.text[a:b])}</mark>{html.escape(chunk.text[b:])}"
+    page = chunk.page_at(passage.start)
     meta = [
         html.escape(chunk.title),
         chunk.date or "",
-        html.escape(chunk.source),
+        html.escape(chunk.source) + (f" p. {page}" if page else ""),
         f"chars {passage.start}–{passage.end}",
     ]
     return (
@@ -173,7 +174,7 @@ def stage_upload(source: Path, app: App) -> Path:
     name = safe_name(str(source))
     if source.stat().st_size > settings.max_file_mb * 1024 * 1024:
         raise UnreadableDocument(f"{name}: larger than the {settings.max_file_mb:g} MB limit")
-    load_document(source, settings.max_file_mb)  # refuses binary, undecodable and empty files before they are kept
+    load_document(source, settings.max_file_mb, settings.max_pages)  # refuses unreadable files before they are kept
     upload_dir = settings.upload_dir.resolve()
     known = app.pipeline.retriever.index.files.get(name)
     if known and Path(known.path).parent != upload_dir:  # never replace a corpus file of the same name
@@ -187,7 +188,7 @@ def stage_upload(source: Path, app: App) -> Path:
 def upload(app: App, files: Sequence[str | Path] | None, progress: Callable[..., object] | None = None) -> str:
     """Index uploaded files, then swap in a pipeline that searches them; returns a Markdown report."""
     if not files:
-        raise gr.Error("Choose one or more .txt, .md or .html files to upload.")
+        raise gr.Error(f"Choose one or more {', '.join(sorted(SUFFIXES))} files to upload.")
     staged, problems = [], []
     for file in files:
         try:

@@ -145,11 +145,13 @@ def answer_json(result: Answer) -> dict[str, object]:
                 "text": c.text,
                 "title": c.title,
                 "date": c.date,
+                "page": c.page,
             }
             for c in result.citations
         ],
         "retrieved": [
-            {"source": h.chunk.source, "score": round(h.relevance, 4), "text": h.chunk.text} for h in result.retrieved
+            {"source": h.chunk.source, "page": h.chunk.page, "score": round(h.relevance, 4), "text": h.chunk.text}
+            for h in result.retrieved
         ],
         "latency_s": round(result.latency_s, 3),
     }

@@ -81,7 +81,7 @@ def _index_one(path: Path, index: VectorIndex, settings: Settings, embedder: Emb
     if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
         report.unchanged.append(path.name)
         return
-    doc = load_document(path, settings.max_file_mb)
+    doc = load_document(path, settings.max_file_mb, settings.max_pages)
     file = SourceFile(str(path.resolve()), doc.fingerprint, stat.st_size, stat.st_mtime_ns)
     if known and known.fingerprint == doc.fingerprint:
         index.files[path.name] = file

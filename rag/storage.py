@@ -155,4 +155,5 @@ def _read_generation(generation: Path) -> VectorIndex:
 
 def _chunk(record: dict[str, Any]) -> Chunk:
     record["sentences"] = tuple(tuple(s) for s in record["sentences"])
+    record["page_breaks"] = tuple(record.get("page_breaks", ()))  # indexes written before pages have none
     return Chunk(**record)

@@ -1,23 +1,20 @@
-"""Read a PDF's text page by page (in a child process, see pdf_worker.py) and clean it for retrieval."""
+"""Read a PDF's text page by page (in a child process, see pdf_worker.py) and clean it up for retrieval."""
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import math
 import re
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from rag.errors import UnreadableDocument
+from rag.pdf_worker import PdfWorker, WorkerFailed
 
 PDF_MEMORY_MB = 1024  # address space allowed to the process that parses a PDF
 PDF_SECONDS = 120  # time allowed to it
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be a running header or footer
 SHORT_LINE = 0.6  # a line shorter than this share of the page's usual line ends its paragraph
-_WORKER = Path(__file__).with_name("pdf_worker.py")
 _ERRORS = {
     "password": "encrypted PDF (password required)",
     "security": "encrypted PDF (unsupported encryption)",
@@ -28,6 +25,7 @@ _HYPHENS = "-\u00ad\u2010"
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _SOFT_HYPHEN_END = re.compile(r"[\u00ad\x02]$")
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u00ad\ufeff\ufffe]")  # \ufffe: PDFium's mark of a joined hyphen
+_worker = PdfWorker(PDF_MEMORY_MB)  # its child process starts with the first PDF and is reused
 
 
 def read_pdf(raw: bytes, name: str, max_pages: int) -> list[str]:
@@ -47,19 +45,17 @@ def read_pdf(raw: bytes, name: str, max_pages: int) -> list[str]:
 
 
 def _extract(raw: bytes, name: str, max_pages: int) -> dict[str, Any]:
-    """Page texts from the worker process; a crash, a memory blow-up or a hang becomes one reason."""
-    command = [sys.executable, "-P", str(_WORKER), str(max_pages), str(PDF_MEMORY_MB)]
+    """Page texts from the worker process; its crash, memory blow-up or hang becomes one reason."""
+    if importlib.util.find_spec("pypdfium2") is None:
+        raise UnreadableDocument(f"{name}: reading PDFs needs pypdfium2 (pip install pypdfium2)")
     try:
-        done = subprocess.run(command, input=raw, capture_output=True, timeout=PDF_SECONDS, check=False)
-    except subprocess.TimeoutExpired:
-        raise UnreadableDocument(f"{name}: PDF took over {PDF_SECONDS} s to read (damaged or hostile)") from None
-    if done.returncode != 0:
-        if b"No module named 'pypdfium2'" in done.stderr:
-            raise UnreadableDocument(f"{name}: reading PDFs needs pypdfium2 (pip install pypdfium2)")
+        return _worker.extract(raw, max_pages, PDF_SECONDS)
+    except WorkerFailed as failure:
+        if str(failure) == "time":
+            raise UnreadableDocument(f"{name}: PDF took over {PDF_SECONDS:g} s to read (damaged or hostile)") from None
         raise UnreadableDocument(
             f"{name}: damaged or hostile PDF (reading it crashed or needed over {PDF_MEMORY_MB} MB)"
-        )
-    return json.loads(done.stdout)
+        ) from None
 
 
 def _lines(text: str) -> list[str]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 LATIN_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 CJK_SC = 2  # index of Noto Sans CJK SC in the collection
@@ -147,7 +145,9 @@ PDF_SAMPLES = (EN, VI, ZH)
 def fonts_or_fail() -> None:
     missing = [str(f) for f in (LATIN_FONT, CJK_FONT) if not f.exists()]
     if missing:
-        pytest.fail(f"fonts missing ({', '.join(missing)}): apt-get install fonts-dejavu-core fonts-noto-cjk")
+        raise FileNotFoundError(
+            f"fonts missing ({', '.join(missing)}): apt-get install fonts-dejavu-core fonts-noto-cjk"
+        )
 
 
 def write_pdf(sample: Sample, folder: Path, password: str | None = None) -> Path:

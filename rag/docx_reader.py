@@ -29,7 +29,8 @@ def read_docx(raw: bytes, name: str, max_mb: float) -> list[str]:
     except (ValueError, SyntaxError, zipfile.BadZipFile, zlib.error, EOFError, PackageNotFoundError) as exc:
         raise UnreadableDocument(f"{name}: damaged DOCX ({type(exc).__name__})") from None
     rendered = body.find(f".//{_W}lastRenderedPageBreak") is not None
-    pages, current = [], []
+    pages: list[str] = []
+    current: list[str] = []
     for block in body.iterchildren(f"{_W}p", f"{_W}tbl"):
         pieces = _paragraph(block, rendered) if block.tag == f"{_W}p" else _table(block, rendered)
         for piece in pieces:

@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from rag import pdf_reader, storage
-from rag.answering import answer, answer_json
+from rag.answering import ask
 from rag.chunking import chunk_document
 from rag.errors import UnreadableDocument
 from rag.indexing import index_files
 from rag.loading import load_document
-from rag.pdf_reader import drop_running_lines, reflow
 from rag.pdf_worker import PdfWorker
 from rag.pipeline import load_pipeline
 from tests.documents import DOCX, EN, PDF_SAMPLES, VI, ZH, Sample, write_docx, write_pdf
@@ -67,31 +66,6 @@ def test_running_headers_and_page_numbers_are_dropped_and_hyphens_joined(paged: 
         assert "".join(sample.hyphenated) in doc.text and f"{sample.hyphenated[0]}-" not in doc.text
 
 
-def test_running_lines_are_found_by_repetition_not_position_alone() -> None:
-    pages = [
-        ["ACME annual report", "Revenue", "Revenue grew by 4 percent.", "Page 1"],
-        ["ACME annual report", "Costs", "Costs fell.", "- 2 -", "Page 2"],
-        ["Summary", "ACME annual report", "All is well.", "Page 3"],
-    ]
-    kept = drop_running_lines(pages)
-    assert kept == [
-        ["Revenue", "Revenue grew by 4 percent."],
-        ["Costs", "Costs fell.", "- 2 -"],
-        ["Summary", "All is well."],
-    ]
-    assert drop_running_lines([["Only page", "Page 1"]]) == [["Only page", "Page 1"]]  # one page: nothing repeats
-
-
-def test_reflow_joins_lines_but_keeps_sentences_headings_and_cjk_apart() -> None:
-    pages = [
-        ["Salinity", "Salinity reached 4.2 grams per litre at Ben Tre in", "February after a long dry irri-"],
-        ["gation season.", "2024年，越南大米出口量达到九百万", "吨，创历史新高。"],
-    ]
-    texts = reflow(pages)
-    assert texts[0] == "Salinity\nSalinity reached 4.2 grams per litre at Ben Tre in February after a long dry irri"
-    assert texts[1] == "gation season.\n2024年，越南大米出口量达到九百万吨，创历史新高。"
-
-
 def test_chunks_and_citations_point_at_the_page_of_the_cited_text(paged: Path) -> None:
     doc = load_document(paged / EN.name)
     chunks = chunk_document(doc, 40, HashEmbedder().count_tokens)
@@ -105,23 +79,23 @@ def test_chunks_and_citations_point_at_the_page_of_the_cited_text(paged: Path) -
 
 def test_answers_cite_the_page_that_holds_the_fact(paged: Path, settings) -> None:
     embedder = HashEmbedder()
-    report = index_files([paged], settings, embedder)  # type: ignore[arg-type]
+    report = index_files([paged], settings, embedder)
     assert sorted(report.added) == sorted(s.name for s in [*PDF_SAMPLES, DOCX]) and not report.failed
-    pipeline = load_pipeline(settings, embedder, EchoGenerator())  # type: ignore[arg-type]
+    pipeline = load_pipeline(settings, embedder, EchoGenerator())
     for sample in [*PDF_SAMPLES, DOCX]:
         for fact in sample.facts:
-            cited = answer_json(answer(fact.question, pipeline))["citations"][0]
+            cited = ask(fact.question, pipeline).answer().to_dict()["citations"][0]
             assert (cited["source"], cited["page"]) == (sample.name, fact.page), fact.question
             assert flat(fact.sentence) in flat(cited["text"])
 
 
 def test_text_files_cite_no_page(fake_pipeline) -> None:
-    cited = answer_json(answer("Where is the kiwi bird native to?", fake_pipeline))["citations"][0]
+    cited = ask("Where is the kiwi bird native to?", fake_pipeline).answer().to_dict()["citations"][0]
     assert cited["source"] == "en.txt" and cited["page"] is None
 
 
 def test_an_index_written_before_pages_still_loads(paged: Path, settings) -> None:
-    index_files([paged / EN.name], settings, HashEmbedder())  # type: ignore[arg-type]
+    index_files([paged / EN.name], settings, HashEmbedder())
     generation = settings.index_dir / (settings.index_dir / "CURRENT").read_text()
     records = [json.loads(line) for line in (generation / "chunks.jsonl").read_text().splitlines()]
     old = [{k: v for k, v in r.items() if k not in ("page", "page_breaks")} for r in records]
@@ -300,16 +274,18 @@ def test_bad_pdf_and_docx_files_never_stop_a_batch(paged: Path, tmp_path: Path, 
     scanned_pdf(folder)
     (folder / "notes.pdf").write_text("Plain notes.\n")
     (folder / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
-    report = index_files([folder], settings, HashEmbedder())  # type: ignore[arg-type]
+    report = index_files([folder], settings, HashEmbedder())
     assert report.added == [VI.name] and len(report.failed) == 4
     assert all(problem.count("\n") == 0 for problem in report.failed)
 
 
 def test_upload_takes_pdf_and_docx_and_the_source_card_shows_the_page(fake_pipeline, paged: Path) -> None:
-    import app
+    from rag.web.chat import ChatState, respond
+    from rag.web.service import Service
+    from rag.web.uploads import upload
 
-    ui = app.App(fake_pipeline)
-    report = app.upload(ui, [str(paged / EN.name), str(paged / DOCX.name)])
+    ui = Service(fake_pipeline)
+    report = upload(ui, [str(paged / EN.name), str(paged / DOCX.name)])
     assert f"`{EN.name}`" in report and f"`{DOCX.name}`" in report and "Skipped" not in report
-    _, sources, _, _ = list(app.respond(ui, EN.facts[1].question, app.new_chat()))[-1]
+    _, sources, _, _ = list(respond(ui, EN.facts[1].question, ChatState()))[-1]
     assert f'data-source="{EN.name}"' in sources and f"{EN.name} p. 3" in sources

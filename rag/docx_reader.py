@@ -12,6 +12,7 @@ from rag.errors import UnreadableDocument
 
 DOCX_UNZIPPED_RATIO = 10  # a DOCX may unpack to this many times the file size limit
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"  # a second copy of a text box
 
 
 def read_docx(raw: bytes, name: str, max_mb: float) -> list[str]:
@@ -62,6 +63,8 @@ def _paragraph(p: Any, rendered: bool) -> list[str | None]:
     if not rendered and _is_on(props, "pageBreakBefore"):
         pieces.append(None)
     for run in p.iter(f"{_W}r"):
+        if any(True for _ in run.iterancestors(_FALLBACK)):
+            continue
         for item in run:
             tag = item.tag[len(_W) :]
             kind = item.get(f"{_W}type")

@@ -137,6 +137,23 @@ def test_docx_tables_read_row_by_row(tmp_path: Path) -> None:
     assert load_document(tmp_path / "table.docx").text == "Tỉnh | Sản lượng\nAn Giang | 4,1 triệu tấn\n"
 
 
+def test_docx_text_boxes_are_read_once(tmp_path: Path) -> None:
+    from docx import Document
+    from docx.oxml import parse_xml
+
+    box = "<w:txbxContent><w:p><w:r><w:t>Nội dung hộp văn bản.</w:t></w:r></w:p></w:txbxContent>"
+    xml = (
+        '<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        f'<mc:Choice Requires="wps"><w:drawing>{box}</w:drawing></mc:Choice>'
+        f"<mc:Fallback><w:pict>{box}</w:pict></mc:Fallback></mc:AlternateContent>"
+    )
+    document = Document()
+    document.add_paragraph("Trước hộp. ").add_run()._r.append(parse_xml(xml))
+    document.save(str(tmp_path / "box.docx"))
+    assert load_document(tmp_path / "box.docx").text == "Trước hộp. Nội dung hộp văn bản.\n"
+
+
 # --- files that cannot be read: one line each, and the batch goes on ---
 
 

@@ -1,10 +1,11 @@
-"""PDF text clean-up and chunk pages, on hand-made lines and offsets."""
+"""PDF text clean-up, chunk pages and the page in the CLI citation line, on hand-made lines and records."""
 
 from __future__ import annotations
 
 from rag.chunking import chunk_document
+from rag.cli import print_answer
 from rag.pdf_reader import drop_running_lines, reflow
-from rag.records import Document
+from rag.records import Answer, Citation, Document, Outcome
 from tests.fakes import HashEmbedder
 
 
@@ -44,3 +45,14 @@ def test_chunks_know_their_pages_and_the_page_of_each_offset() -> None:
     assert [whole.page_at(o) for o in (0, 21, 22, 44, 45, len(text) - 1)] == [1, 1, 2, 2, 4, 4]
     unpaged = chunk_document(Document("n.txt", "n.txt", text, "", None, "en", "f"), 1000, len)[0]
     assert unpaged.page is None and unpaged.page_at(30) is None and unpaged.last_page is None
+
+
+def test_the_cli_citation_line_shows_the_page_beside_the_file_name(capsys) -> None:
+    cited = (
+        Citation(1, "report.pdf", 812, 915, "Salinity reached 4.2 g/l.", "Salinity", None, 3),
+        Citation(2, "notes.txt", 10, 40, "The kiwi lays large eggs.", "Kiwi", "2024-05-01"),
+    )
+    print_answer(Answer("q?", "Quoted [1] [2]", "en", Outcome.ANSWERED, "Quoted [1] [2]", citations=cited))
+    lines = capsys.readouterr().out.splitlines()
+    assert "  [1] report.pdf p. 3, chars 812-915  Salinity reached 4.2 g/l." in lines
+    assert "  [2] notes.txt:10-40, 2024-05-01  The kiwi lays large eggs." in lines

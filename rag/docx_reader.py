@@ -6,6 +6,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 from rag.errors import UnreadableDocument
@@ -27,12 +28,16 @@ def read_docx(raw: bytes, name: str, max_mb: float) -> list[str]:
     except KeyError as exc:
         missing = re.findall(r"'([^']+)'", str(exc)) or ["a part"]
         raise UnreadableDocument(f"{name}: damaged DOCX (missing {missing[0]})") from None
-    except (ValueError, SyntaxError, zipfile.BadZipFile, zlib.error, EOFError, PackageNotFoundError) as exc:
+    except ValueError as exc:  # python-docx: "file ... is not a Word file, content type is ..."
+        kind = re.findall(r"content type is '([^']+)'", str(exc))
+        reason = f"not a Word document (content type {kind[0]})" if kind else "damaged DOCX (ValueError)"
+        raise UnreadableDocument(f"{name}: {reason}") from None
+    except (SyntaxError, zipfile.BadZipFile, zlib.error, EOFError, PackageNotFoundError) as exc:
         raise UnreadableDocument(f"{name}: damaged DOCX ({type(exc).__name__})") from None
     rendered = body.find(f".//{_W}lastRenderedPageBreak") is not None
     pages: list[str] = []
     current: list[str] = []
-    for block in body.iterchildren(f"{_W}p", f"{_W}tbl"):
+    for block in _blocks(body):
         pieces = _paragraph(block, rendered) if block.tag == f"{_W}p" else _table(block, rendered)
         for piece in pieces:
             if piece is None:
@@ -41,6 +46,15 @@ def read_docx(raw: bytes, name: str, max_mb: float) -> list[str]:
             else:
                 current.append(piece)
     return [*pages, "".join(current)]
+
+
+def _blocks(parent: Any) -> Iterator[Any]:
+    """Paragraphs and tables in document order, also inside content controls (a cover page, a table of contents)."""
+    for child in parent:
+        if child.tag in (f"{_W}p", f"{_W}tbl"):
+            yield child
+        elif child.tag == f"{_W}sdt" and (content := child.find(f"{_W}sdtContent")) is not None:
+            yield from _blocks(content)
 
 
 def _check_zip(raw: bytes, name: str, max_mb: float) -> None:

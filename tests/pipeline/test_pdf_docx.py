@@ -137,6 +137,22 @@ def test_docx_tables_read_row_by_row(tmp_path: Path) -> None:
     assert load_document(tmp_path / "table.docx").text == "Tỉnh | Sản lượng\nAn Giang | 4,1 triệu tấn\n"
 
 
+def test_docx_content_controls_are_read_in_place(tmp_path: Path) -> None:
+    from docx import Document
+    from docx.oxml import parse_xml
+
+    document = Document()
+    document.add_paragraph("Mục lục")
+    sdt = parse_xml(
+        '<w:sdt xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:sdtContent>'
+        "<w:p><w:r><w:t>1. Tổng quan</w:t></w:r></w:p></w:sdtContent></w:sdt>"
+    )
+    document.paragraphs[0]._p.addnext(sdt)
+    document.add_paragraph("Nội dung chính.")
+    document.save(str(tmp_path / "toc.docx"))
+    assert load_document(tmp_path / "toc.docx").text == "Mục lục\n1. Tổng quan\nNội dung chính.\n"
+
+
 def test_docx_text_boxes_are_read_once(tmp_path: Path) -> None:
     from docx import Document
     from docx.oxml import parse_xml
@@ -220,13 +236,19 @@ def docx_variants(folder: Path, good: Path) -> dict[str, Path]:
         for item in source.infolist():
             if item.filename != "word/document.xml":
                 target.writestr(item, source.read(item))
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(folder / "sheet.docx", "w") as target:
+        for item in source.infolist():  # the main part declared a spreadsheet, as in a renamed .xlsx
+            data = source.read(item)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"wordprocessingml.document.main", b"spreadsheetml.sheet.main")
+            target.writestr(item, data)
     with (
         zipfile.ZipFile(folder / "bomb.docx", "w", zipfile.ZIP_DEFLATED) as target,
         target.open("word/document.xml", "w") as member,
     ):
         for _ in range(11):  # 11 MB of zeros, over 10 x a 1 MB file limit, in about 11 KB
             member.write(bytes(1 << 20))
-    return {name: folder / name for name in [*made, "no-body.docx", "bomb.docx"]}
+    return {name: folder / name for name in [*made, "no-body.docx", "sheet.docx", "bomb.docx"]}
 
 
 def reason(path: Path, **limits) -> str:
@@ -278,6 +300,8 @@ def test_docx_files_that_cannot_be_read_give_one_line_reasons(paged: Path, tmp_p
         "truncated.docx": "truncated.docx: damaged DOCX (not a zip archive, or truncated)",
         "encrypted.docx": "encrypted.docx: encrypted DOCX or old Word format (save it as .docx without a password)",
         "no-body.docx": "no-body.docx: damaged DOCX (missing word/document.xml)",
+        "sheet.docx": "sheet.docx: not a Word document (content type "
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml)",
         "bomb.docx": "bomb.docx: DOCX unpacks to more than 10 MB (a zip bomb?)",
         "empty.docx": "empty.docx: no text",
     }

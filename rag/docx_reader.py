@@ -80,7 +80,7 @@ def _paragraph(p: Any, rendered: bool) -> list[str | None]:
         if any(True for _ in run.iterancestors(_FALLBACK)):
             continue
         for item in run:
-            tag = item.tag[len(_W) :]
+            tag = item.tag[len(_W) :] if isinstance(item.tag, str) else ""  # an XML comment has no name
             kind = item.get(f"{_W}type")
             if tag == "t":
                 pieces.append(item.text or "")

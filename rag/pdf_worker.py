@@ -34,14 +34,16 @@ class PdfWorker:
     def __init__(self, memory_mb: int, command: list[str] | None = None) -> None:
         self.command = command or [sys.executable, "-P", __file__, str(memory_mb)]
         self._child: subprocess.Popen[bytes] | None = None
+        self._owner = os.getpid()  # a forked copy of this object must not share the parent's child
         self._lock = threading.Lock()  # the UI may read uploads from several threads
 
     def extract(self, raw: bytes, max_pages: int, seconds: float) -> dict[str, Any]:
         """The child's JSON reply for one PDF; raises WorkerFailed (with "time" or "crash") and stops the child."""
         with self._lock:
-            if self._child is None or self._child.poll() is not None:
+            if self._child is None or self._owner != os.getpid() or self._child.poll() is not None:
                 pipe = subprocess.PIPE
                 self._child = subprocess.Popen(self.command, stdin=pipe, stdout=pipe, stderr=subprocess.DEVNULL)
+                self._owner = os.getpid()
             child, deadline = self._child, time.monotonic() + seconds
             assert child.stdin is not None and child.stdout is not None
             try:

@@ -291,6 +291,19 @@ def test_a_decompression_bomb_or_a_hang_stops_only_its_reader(paged: Path, tmp_p
     assert reason(paged / VI.name) == f"{VI.name}: PDF took over 0.5 s to read (damaged or hostile)"
 
 
+def _pages_of(path: Path) -> tuple[int, ...]:
+    return load_document(path).pages
+
+
+def test_a_forked_process_gets_its_own_reader(paged: Path) -> None:
+    import multiprocessing
+
+    here = load_document(paged / EN.name).pages  # this process's reader child is running now
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        forked = pool.map(_pages_of, [paged / EN.name, paged / ZH.name])
+    assert forked == [here, load_document(paged / ZH.name).pages]
+
+
 def test_docx_files_that_cannot_be_read_give_one_line_reasons(paged: Path, tmp_path: Path) -> None:
     files = docx_variants(tmp_path, paged / DOCX.name)
     empty = tmp_path / "empty.docx"

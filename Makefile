@@ -58,7 +58,7 @@ run: index
 serve: index
 	$(BIN)/rag serve
 
-test: $(BIN)/rag models check
+test: $(BIN)/rag models browser check
 	$(BIN)/ruff check rag models tests bench app.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q

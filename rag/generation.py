@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import MissingDependency, ModelMissing
-from rag.prompting import Prompt
+from rag.prompting import Prompt, chat_messages
 
 STOP = ["\n"]  # base-model answers are one line, as in the worked examples
 
@@ -53,8 +53,7 @@ class Generator:
     def stream(self, prompt: Prompt) -> Iterator[str]:
         """Yield the answer's text pieces as the model writes them (greedy decoding)."""
         if self.has_chat_template:
-            messages = [{"role": "user", "content": f"{prompt.system}\n\n{prompt.user}"}]
-            chunks = self.llm.create_chat_completion(messages, max_tokens=self.max_tokens, temperature=0.0, stream=True)
+            chunks = self.llm.create_chat_completion(chat_messages(prompt), max_tokens=self.max_tokens, temperature=0.0, stream=True)
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:

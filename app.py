@@ -21,7 +21,6 @@ from rag.loading import SUFFIXES, load_document
 from rag.pipeline import Pipeline, load_pipeline
 from rag.records import Answer, Passage
 
-FOLLOW_UP_STARTS = ("and ", "what about", "how about", "còn ", "thế còn", "và ", "那", "还有")
 NO_SOURCES = '<p class="muted">The sources of each answer appear here, with the answer-bearing span highlighted.</p>'
 TRACK_PROGRESS = gr.Progress()  # a handler parameter defaulting to a Progress gets a progress bar in the UI
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Noto Sans", "Noto Sans CJK SC", "sans-serif"]
@@ -62,33 +61,21 @@ def new_chat() -> dict:
     return {"messages": [], "questions": [], "sources": []}
 
 
-def follow_up_context(question: str, previous: Sequence[str]) -> str:
-    """The previous question when `question` reads as a follow-up ("and with Korea?", "còn Hàn Quốc?", "那韩国呢？")."""
-    if not previous:
-        return ""
-    text = question.strip().lower()
-    words = text.split()
-    short = len(words) <= 4 if len(words) > 1 else len(text) <= 10
-    return previous[-1] if short or text.startswith(FOLLOW_UP_STARTS) else ""
-
-
 def respond(app: App, question: str, chat: dict) -> Iterator[tuple]:
     """Stream the draft into the chat, then replace it with the checked answer and show its sources."""
     messages = [*chat["messages"], {"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
     yield list(messages), gr.skip(), gr.skip(), ""
-    draft, final = "", None
+    draft = ""
     try:
         with app.generating:
-            for event in ask(question, app.pipeline, follow_up_context(question, chat["questions"])):
-                if isinstance(event, Answer):
-                    final = event
-                    break
-                draft += event
+            response = ask(question, app.pipeline, chat["questions"])
+            for piece in response:
+                draft += piece
                 messages[-1] = {"role": "assistant", "content": html.escape(draft) + " ▌"}
                 yield list(messages), gr.skip(), gr.skip(), ""
+            final = response.answer()
     except RagError as problem:
         raise gr.Error(str(problem)) from None
-    assert final is not None, "ask() always ends with an Answer"
     turn = len(chat["questions"]) + 1
     messages[-1] = {"role": "assistant", "content": linked_answer(final, turn)}
     chat = {
@@ -146,7 +133,7 @@ def render_sources(turns: Sequence[str]) -> str:
 
 
 def status_text(pipeline: Pipeline) -> str:
-    index = pipeline.retriever.index
+    index = pipeline.index
     return (
         f"**Index:** {_count(len(index.files), 'document')} · {_count(len(index.chunks), 'chunk')} · "
         f"embedder `{pipeline.embedder.model_id}` · generator `{pipeline.generator.model_id}`"
@@ -175,7 +162,7 @@ def stage_upload(source: Path, app: App) -> Path:
         raise UnreadableDocument(f"{name}: larger than the {settings.max_file_mb:g} MB limit")
     load_document(source, settings.max_file_mb)  # refuses binary, undecodable and empty files before they are kept
     upload_dir = settings.upload_dir.resolve()
-    known = app.pipeline.retriever.index.files.get(name)
+    known = app.pipeline.index.files.get(name)
     if known and Path(known.path).parent != upload_dir:  # never replace a corpus file of the same name
         name = f"upload_{name}"
     upload_dir.mkdir(parents=True, exist_ok=True)
@@ -281,8 +268,8 @@ def launch(app: App, host: str = "127.0.0.1", port: int = 7860, block: bool = Tr
 def main(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Load the index and both models once, then serve the chat UI."""
     pipeline = load_pipeline(settings)
-    pipeline.embedder.embed_queries(["warm up"])
-    pipeline.generator.llm  # noqa: B018 - load the model now, not on the first question
+    pipeline.embedder.warm_up()
+    pipeline.generator.warm_up()
     launch(App(pipeline), host, port)
 
 

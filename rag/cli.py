@@ -1,4 +1,4 @@
-"""The `rag` command line: index documents, ask questions, evaluate, benchmark and serve the UI."""
+"""The `rag` command line: index documents, ask questions, evaluate and serve the UI."""
 
 from __future__ import annotations
 
@@ -53,12 +53,13 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.answering import answer_json, ask
+    from rag.answering import ask, clean_question
     from rag.index import stale_sources
     from rag.pipeline import load_pipeline
 
+    question = clean_question(" ".join(args.question), settings.max_question_chars)  # before any model loads
     pipeline = load_pipeline(settings)
-    stale = stale_sources(pipeline.retriever.index)
+    stale = stale_sources(pipeline.index)
     if stale:
         names = ", ".join(stale[:3])
         print(
@@ -66,27 +67,25 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             "refresh changed files, or `rag index --rebuild FOLDERS` to drop deleted ones",
             file=sys.stderr,
         )
-    streamed: list[str] = []
-    for event in ask(" ".join(args.question), pipeline):
-        if isinstance(event, str):
-            streamed.append(event)
-            if not args.json:
-                print(event, end="", flush=True)
-            continue
-        if args.json:
-            print(json.dumps(answer_json(event), ensure_ascii=False, indent=1))
-        else:
-            print_answer(event, "".join(streamed))
+    response = ask(question, pipeline)
+    if args.json:
+        print(json.dumps(response.answer().to_dict(), ensure_ascii=False, indent=1))
+        return 0
+    for piece in response:
+        print(piece, end="", flush=True)
+    print_answer(response.answer())
     return 0
 
 
-def print_answer(result: Answer, streamed: str) -> None:
-    if streamed and streamed.strip() != result.text:
-        print("\n(the model's draft failed the citation check; the checked answer follows)")
-    if not streamed or streamed.strip() != result.text:
-        print(result.text)
-    else:
+def print_answer(result: Answer) -> None:
+    """What follows the streamed draft: why it was replaced and by what, the citations, the time taken."""
+    draft = result.draft.strip()
+    if draft:
         print()
+    if result.text != draft:
+        if result.note():
+            print(f"({result.note()})")
+        print(result.text)
     for c in result.citations:
         where = f"{c.source}:{c.start}-{c.end}" + (f", {c.date}" if c.date else "")
         print(f"  [{c.n}] {where}  {c.text[:160]}")

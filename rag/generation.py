@@ -12,7 +12,7 @@ from rag.prompting import Prompt, chat_messages
 STOP = ["\n"]  # base-model answers are one line, as in the worked examples
 
 
-class Generator:
+class LlamaCppGenerator:
     """Streams text from a GGUF model; uses its chat template when the file carries one."""
 
     def __init__(self, path: Path, n_ctx: int = 2048, threads: int = 2, max_tokens: int = 96) -> None:
@@ -49,6 +49,9 @@ class Generator:
     @property
     def has_chat_template(self) -> bool:
         return bool(self.llm.metadata.get("tokenizer.chat_template"))
+
+    def warm_up(self) -> None:
+        self.llm  # noqa: B018 - loading is the point
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         """Yield the answer's text pieces as the model writes them (greedy decoding)."""

@@ -48,8 +48,8 @@ def settings(tmp_path: Path) -> Settings:
 def fake_pipeline(corpus: Path, settings: Settings) -> Pipeline:
     """A real index and pipeline over `corpus`, with hashed embeddings and an echoing generator."""
     embedder = HashEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
-    return load_pipeline(settings, embedder, EchoGenerator())  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
+    return load_pipeline(settings, embedder, EchoGenerator())
 
 
 @pytest.fixture(scope="session")

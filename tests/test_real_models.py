@@ -10,10 +10,11 @@ import unicodedata
 
 import pytest
 
-from rag.answering import answer
+from rag.answering import ask
 from rag.config import PROJECT_DIR
-from rag.generation import Generator
+from rag.generation import LlamaCppGenerator
 from rag.pipeline import load_pipeline
+from rag.retrieval import retrieve
 from tests.conftest import ASEAN_NZ, SEEDS
 
 pytestmark = pytest.mark.slow
@@ -25,9 +26,7 @@ def seed_text(source: str) -> str:
 
 
 def test_english_question_finds_the_vietnamese_article_in_top_3(real_pipeline):
-    retriever = real_pipeline.retriever
-    query = real_pipeline.embedder.embed_queries([ASEAN_NZ])[0]
-    hits = retriever.rerank(retriever.search(ASEAN_NZ, query), query)
+    hits = retrieve(ASEAN_NZ, real_pipeline).hits
     assert "000_ce3c90c106d94d56.txt" in [h.chunk.source for h in hits[:3]]
 
 
@@ -40,13 +39,11 @@ def test_english_question_finds_the_vietnamese_article_in_top_3(real_pipeline):
     ],
 )
 def test_each_language_retrieves_its_source_first(real_pipeline, question, source):
-    retriever = real_pipeline.retriever
-    query = real_pipeline.embedder.embed_queries([question])[0]
-    assert retriever.rerank(retriever.search(question, query), query)[0].chunk.source == source
+    assert retrieve(question, real_pipeline).hits[0].chunk.source == source
 
 
 def test_answer_is_grounded_in_a_real_cited_passage(real_pipeline):
-    result = answer(ASEAN_NZ, real_pipeline)
+    result = ask(ASEAN_NZ, real_pipeline).answer()
     assert not result.abstained
     assert "2025" in result.text
     assert result.citations, result.text
@@ -56,17 +53,17 @@ def test_answer_is_grounded_in_a_real_cited_passage(real_pipeline):
 
 
 def test_unanswerable_question_abstains(real_pipeline):
-    result = answer("What is the recipe for chocolate cake?", real_pipeline)
+    result = ask("What is the recipe for chocolate cake?", real_pipeline).answer()
     assert result.abstained and not result.citations
     assert result.text == "The documents do not contain the answer to this question."
 
 
 def test_chat_template_model_answers_through_the_same_pipeline(real_settings, real_embedder, real_pipeline):
     chat_model = PROJECT_DIR / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    generator = Generator(chat_model, threads=real_settings.threads)
+    generator = LlamaCppGenerator(chat_model, threads=real_settings.threads)
     assert generator.has_chat_template
     pipeline = load_pipeline(real_settings, real_embedder, generator)
-    result = answer(ASEAN_NZ, pipeline)
+    result = ask(ASEAN_NZ, pipeline).answer()
     assert not result.abstained and result.citations
     for citation in result.citations:
         assert seed_text(citation.source)[citation.start : citation.end] == citation.text

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.answering import clean_question, gate
 from rag.chunking import chunk_document, split_sentences
 from rag.citations import (
     citations_for,
@@ -18,7 +19,8 @@ from rag.citations import (
     strip_invalid,
 )
 from rag.config import PROJECT_DIR, Settings, load_settings
-from rag.errors import BadSettings
+from rag.conversation import follow_up_context, search_text
+from rag.errors import BadQuestion, BadSettings
 from rag.evaluation import is_correct, own_words
 from rag.language import detect_language, fold
 from rag.lexical import BM25, tokenize
@@ -139,7 +141,7 @@ def test_passages_are_numbered_and_deduplicated():
     c = chunk("Một. Hai.")
     from rag.records import Hit
 
-    hits = [Hit(0, c, 1.0, 0.8, 0), Hit(1, c, 0.9, 0.7, 0)]
+    hits = [Hit(0, c, 0.8, 0), Hit(1, c, 0.7, 0)]
     assert [p.n for p in passages(hits, 4)] == [1]
 
 
@@ -186,3 +188,40 @@ def test_importing_the_package_loads_no_model():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(PROJECT_DIR), check=True
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "???", "\n\t"])
+def test_empty_questions_are_refused(question):
+    with pytest.raises(BadQuestion, match="empty"):
+        clean_question(question, 100)
+
+
+def test_overlong_question_is_refused():
+    with pytest.raises(BadQuestion, match="limit is 100"):
+        clean_question("a" * 101, 100)
+
+
+def test_question_is_cleaned():
+    assert clean_question("  Khi nào\x07 ASEAN\n\n họp? 🙂 ", 100) == "Khi nào ASEAN họp? 🙂"
+
+
+def test_gate_asks_more_of_a_passage_in_the_question_language():
+    best = Passage(1, Chunk("a.txt", 0, 4, "Câu.", "vi", "", None, ((0, 4),)), 0, 4, "Câu.", 0.52)
+    settings = Settings(min_relevance=0.5, min_relevance_same_language=0.55)
+    assert gate(settings, best, "vi") == 0.55 > best.relevance  # same language: refused
+    assert gate(settings, best, "en") == 0.5 < best.relevance  # cross-lingual: answered
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("and with Korea?", "When did ASEAN and NZ become partners?"),
+        ("còn Hàn Quốc thì sao, năm nào được nâng cấp quan hệ?", "When did ASEAN and NZ become partners?"),
+        ("那韩国呢？", "When did ASEAN and NZ become partners?"),
+        ("Which country coordinated ASEAN–New Zealand dialogue relations?", ""),
+    ],
+)
+def test_follow_up_questions_carry_the_previous_question(question: str, expected: str) -> None:
+    assert follow_up_context(question, ["When did ASEAN and NZ become partners?"]) == expected
+    assert follow_up_context(question, []) == ""
+    assert search_text(question, ["When did ASEAN and NZ become partners?"]) == f"{expected} {question}".strip()

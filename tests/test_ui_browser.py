@@ -113,7 +113,7 @@ def test_streamed_answer_links_to_highlighted_sources(page) -> None:
 def test_uploaded_file_is_indexed_and_cited(page, served: tuple, tmp_path: Path) -> None:
     note = tmp_path / "varnholt_lighthouse.txt"
     note.write_text(LIGHTHOUSE, encoding="utf-8")
-    documents = len(served[1].pipeline.retriever.index.files)
+    documents = len(served[1].pipeline.index.files)
     page.locator("input[type=file]").set_input_files(str(note))
     page.wait_for_selector("#upload-report:has-text('Indexed')", timeout=120_000)
     assert f"{documents + 1} documents" in page.locator("#status").inner_text()

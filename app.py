@@ -18,8 +18,9 @@ from rag.config import Settings
 from rag.errors import RagError, UnreadableDocument
 from rag.indexing import index_files
 from rag.loading import SUFFIXES, load_document
-from rag.pipeline import Pipeline, load_pipeline
+from rag.pipeline import Pipeline, load_pipeline, refreshed
 from rag.records import Answer, Passage
+from rag.web.queueing import GenerationQueue
 
 NO_SOURCES = '<p class="muted">The sources of each answer appear here, with the answer-bearing span highlighted.</p>'
 TRACK_PROGRESS = gr.Progress()  # a handler parameter defaulting to a Progress gets a progress bar in the UI
@@ -38,17 +39,19 @@ CSS = """
 
 
 class App:
-    """The pipeline shared by every session (swapped after an upload) and the locks that keep sessions apart."""
+    """The pipeline shared by every session and the API (reloaded when the index changes), the line for the
+    generator and the lock that keeps indexers apart."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, queue: GenerationQueue | None = None) -> None:
         self._pipeline = pipeline
         self._swap = threading.Lock()
-        self.generating = threading.Lock()  # llama-cpp is not thread-safe: one generation at a time
+        self.queue = queue or GenerationQueue(pipeline.settings.queue_size)  # one generation at a time
         self.indexing = threading.Lock()
 
     @property
     def pipeline(self) -> Pipeline:
         with self._swap:
+            self._pipeline = refreshed(self._pipeline)
             return self._pipeline
 
     def replace(self, pipeline: Pipeline) -> None:
@@ -67,8 +70,9 @@ def respond(app: App, question: str, chat: dict) -> Iterator[tuple]:
     yield list(messages), gr.skip(), gr.skip(), ""
     draft = ""
     try:
-        with app.generating:
-            response = ask(question, app.pipeline, chat["questions"])
+        pipeline = app.pipeline
+        with app.queue.hold(pipeline.settings.request_timeout_s):
+            response = ask(question, pipeline, chat["questions"])
             for piece in response:
                 draft += piece
                 messages[-1] = {"role": "assistant", "content": html.escape(draft) + " ▌"}
@@ -266,11 +270,10 @@ def launch(app: App, host: str = "127.0.0.1", port: int = 7860, block: bool = Tr
 
 
 def main(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Load the index and both models once, then serve the chat UI."""
-    pipeline = load_pipeline(settings)
-    pipeline.embedder.warm_up()
-    pipeline.generator.warm_up()
-    launch(App(pipeline), host, port)
+    """Serve the chat UI and the API (see rag.web.server)."""
+    from rag.web.server import main as serve
+
+    serve(settings, host, port)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ EPILOG = """examples:
   rag ask "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
   rag ask --json "Hàn Quốc và ASEAN nâng cấp quan hệ năm nào?"
   rag eval --gold eval/gold.jsonl --report eval/REPORT.md
-  rag serve --port 7860              open the chat UI
+  rag serve --port 7860              chat UI at /, OpenAI-compatible API at /v1
 
 settings come from RAG_* environment variables (RAG_GGUF=/path/model.gguf uses your own model)."""
 
@@ -93,9 +93,9 @@ def print_answer(result: Answer) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import app
+    from rag.web.server import main as serve
 
-    app.main(settings, host=args.host, port=args.port)
+    serve(settings, host=args.host, port=args.port)
     return 0
 
 
@@ -144,8 +144,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ablations", action="store_true", help="also score dense-only and other top-k settings")
     p.set_defaults(run=cmd_eval)
 
-    p = sub.add_parser("serve", help="start the chat UI", epilog="example: rag serve --port 7860")
-    p.add_argument("--host", default="127.0.0.1")
+    p = sub.add_parser(
+        "serve",
+        help="serve the chat UI at / and an OpenAI-compatible API at /v1 on one port",
+        epilog="example: rag serve --port 7860   (then: curl http://127.0.0.1:7860/v1/models)\n"
+        "RAG_API_KEY=secret requires `Authorization: Bearer secret` on /v1 requests",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
     p.set_defaults(run=cmd_serve)
     return root

@@ -56,7 +56,9 @@ class LlamaCppGenerator:
     def stream(self, prompt: Prompt) -> Iterator[str]:
         """Yield the answer's text pieces as the model writes them (greedy decoding)."""
         if self.has_chat_template:
-            chunks = self.llm.create_chat_completion(chat_messages(prompt), max_tokens=self.max_tokens, temperature=0.0, stream=True)
+            chunks = self.llm.create_chat_completion(
+                chat_messages(prompt), max_tokens=self.max_tokens, temperature=0.0, stream=True
+            )
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:

@@ -173,6 +173,10 @@ class RemoteEmbedder:
     def model_id(self) -> str:
         return f"remote:{self.probe[0]}"
 
+    def warm_up(self) -> None:
+        """Reach the server now, so that a wrong URL shows before the first question."""
+        self.probe  # noqa: B018
+
     @property
     def dimension(self) -> int:
         return self.probe[1]
@@ -182,7 +186,9 @@ class RemoteEmbedder:
         """Embed one word to learn the model's name as the server reports it and the vector size."""
         if self._probe is None:
             with self.engine.errors():
-                response = self.engine.client.embeddings.create(model=self.model, input=["probe"], encoding_format="float")
+                response = self.engine.client.embeddings.create(
+                    model=self.model, input=["probe"], encoding_format="float"
+                )
             vector = self._vectors(response, 1)[0]
             name = getattr(response, "model", None)
             self._probe = (name if isinstance(name, str) and name else self.model, len(vector))

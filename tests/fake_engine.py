@@ -32,8 +32,13 @@ class FakeEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop listening: from now on a connection is refused."""
+        if self.server.socket.fileno() != -1:
+            self.server.shutdown()
+            self.server.server_close()
 
 
 def _handler(engine: FakeEngine) -> type[BaseHTTPRequestHandler]:

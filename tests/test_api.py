@@ -3,6 +3,7 @@ driven with the official openai client and raw HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -45,6 +46,9 @@ def start(workdir: Path, pieces: int = 4, delay: float = 0.0, **env: str) -> Ite
     url = f"http://127.0.0.1:{port}"
     with running(command, f"{url}/health", env, log=workdir.parent / f"{workdir.name}.out"):
         yield Server(url, workdir)
+
+
+serving = contextlib.contextmanager(start)
 
 
 @pytest.fixture(scope="module")
@@ -261,7 +265,7 @@ def test_a_client_that_gives_up_while_waiting_loses_its_place(slow_server: Serve
 
 
 def test_a_request_past_its_timeout_gets_504_and_stops_the_model(tmp_path: Path) -> None:
-    for server in start(tmp_path / "timeout", pieces=10, delay=0.2, RAG_REQUEST_TIMEOUT="1"):
+    with serving(tmp_path / "timeout", pieces=10, delay=0.2, RAG_REQUEST_TIMEOUT="1") as server:
         started = time.monotonic()
         response = server.post({"model": "rag", "messages": message(KIWI)})
         assert response.status_code == 504 and response.json()["error"]["code"] == "timeout"

@@ -19,7 +19,7 @@ from rag.answering import clean_question
 from rag.errors import (
     BadQuestion,
     Busy,
-    EngineFailed,
+    EngineError,
     EngineTimeout,
     EngineUnreachable,
     IndexProblem,
@@ -34,7 +34,8 @@ from rag.web.queueing import GenerationQueue
 MODEL = "rag"
 RETRY_AFTER_S = 5
 DISCONNECT_POLL_S = 0.25
-STATUS = {Busy: 503, TooSlow: 504, EngineTimeout: 504, EngineUnreachable: 503, EngineFailed: 502, IndexProblem: 503}
+# The first class an error is an instance of decides; any other RagError is a 500.
+STATUS = {Busy: 503, TooSlow: 504, EngineTimeout: 504, EngineUnreachable: 503, EngineError: 502, IndexProblem: 503}
 
 
 class Served(Protocol):

@@ -39,21 +39,18 @@ def test_a_full_line_refuses_at_once_and_frees_places_as_questions_leave() -> No
         queue.join()
     with queue.turn(first, time.monotonic() + 1):
         third = queue.join()  # the first left the line when its turn came
-        with pytest.raises(TooSlow):
-            with queue.turn(second, time.monotonic() + 0.1):
-                pass
+        with pytest.raises(TooSlow), queue.turn(second, time.monotonic() + 0.1):
+            pass
         cancelled = threading.Event()
         cancelled.set()
-        with pytest.raises(Abandoned):
-            with queue.turn(third, time.monotonic() + 5, cancelled):
-                pass
+        with pytest.raises(Abandoned), queue.turn(third, time.monotonic() + 5, cancelled):
+            pass
     assert queue.waiting == 0 and not queue.running
 
 
 def test_the_model_is_given_back_when_the_answer_fails() -> None:
     queue = GenerationQueue(size=1)
-    with pytest.raises(RuntimeError):
-        with queue.hold(1):
-            raise RuntimeError("model crashed")
+    with pytest.raises(RuntimeError), queue.hold(1):
+        raise RuntimeError("model crashed")
     with queue.hold(0.1):
         assert queue.running

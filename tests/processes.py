@@ -24,7 +24,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running(
-    command: Sequence[str], ready_url: str, env: dict[str, str] | None = None, log: Path | None = None,
+    command: Sequence[str],
+    ready_url: str,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
     timeout_s: float = 120.0,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `command` (a Python module and its arguments) until `ready_url` answers; stop it afterwards."""

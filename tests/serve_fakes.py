@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app import App
 from rag.config import load_settings
 from rag.indexing import index_files
 from rag.pipeline import load_pipeline, make_generator
-from rag.web.server import serve
+from rag.web.server import launch
+from rag.web.service import Service
 from tests.fakes import EchoGenerator, HashEmbedder
 
 DOCUMENTS = {
@@ -48,7 +48,7 @@ def main() -> None:
     embedder = HashEmbedder()
     index_files([corpus], settings, embedder)
     generator = make_generator(settings) if settings.llm_url else EchoGenerator(None, args.pieces, args.delay, args.log)
-    serve(App(load_pipeline(settings, embedder, generator)), "127.0.0.1", args.port)
+    launch(Service(load_pipeline(settings, embedder, generator)), "127.0.0.1", args.port)
 
 
 if __name__ == "__main__":

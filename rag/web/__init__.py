@@ -1,1 +1,1 @@
-"""The edges that serve the pipeline over HTTP: the chat UI and the OpenAI-compatible API."""
+"""The web edge over the core pipeline: the Gradio chat UI (`rag serve`); the core never imports it."""

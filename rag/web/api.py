@@ -8,7 +8,7 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -26,25 +26,15 @@ from rag.errors import (
     RagError,
     TooSlow,
 )
-from rag.pipeline import Pipeline
 from rag.records import Answer
 from rag.web.jobs import Job
-from rag.web.queueing import GenerationQueue
+from rag.web.service import Service
 
 MODEL = "rag"
 RETRY_AFTER_S = 5
 DISCONNECT_POLL_S = 0.25
 # The first class an error is an instance of decides; any other RagError is a 500.
 STATUS = {Busy: 503, TooSlow: 504, EngineTimeout: 504, EngineUnreachable: 503, EngineError: 502, IndexProblem: 503}
-
-
-class Served(Protocol):
-    """What the API shares with the UI: the live pipeline and the line for the generator."""
-
-    @property
-    def pipeline(self) -> Pipeline: ...
-
-    queue: GenerationQueue
 
 
 class ApiError(Exception):
@@ -92,7 +82,7 @@ class ChatRequest(BaseModel):
     stream: StrictBool = False
 
 
-def build_api(served: Served, api_key: str, max_request_bytes: int, timeout_s: float) -> FastAPI:
+def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: float) -> FastAPI:
     """A FastAPI app with the API's routes; the UI is mounted at / beside it."""
     app = FastAPI(title="rag", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_exception_handler(ApiError, lambda _request, exc: exc.response())

@@ -1,24 +1,77 @@
-"""`rag serve`: one ASGI app on one port, the chat UI at /, the OpenAI-compatible API at /v1, and /health."""
+"""`rag serve`: one ASGI app on one port, the chat page at / (its layout and events here), the OpenAI-compatible
+API at /v1 and /health; the pipeline is built once and shared."""
 
 from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
-from app import CSS, MONO_FONTS, SYSTEM_FONTS, App, build_ui
 from rag.config import Settings
+from rag.loading import SUFFIXES
 from rag.pipeline import load_pipeline
 from rag.web.api import build_api
+from rag.web.chat import ChatState, respond
+from rag.web.render import NO_SOURCES, status_text
+from rag.web.service import Service
+from rag.web.uploads import upload
+
+CSS = (Path(__file__).parent / "style.css").read_text(encoding="utf-8")
+TRACK_PROGRESS = gr.Progress()  # a handler parameter defaulting to a Progress gets a progress bar in the UI
+SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Noto Sans", "Noto Sans CJK SC", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "DejaVu Sans Mono", "monospace"]
 
 
-def build_app(app: App) -> FastAPI:
-    """The API's routes first, then the UI mounted at / for every other path."""
-    settings = app.pipeline.settings
-    server = build_api(app, settings.api_key, settings.max_request_kb * 1024, settings.request_timeout_s)
+def build_ui(service: Service) -> gr.Blocks:
+    """The chat page; handlers reach the shared pipeline through `service`, conversations live in session state."""
+
+    def on_ask(question: str, chat: ChatState) -> Iterator[tuple[Any, ...]]:
+        yield from respond(service, question, chat)
+
+    def on_upload(files: list[str] | None, progress: gr.Progress = TRACK_PROGRESS) -> tuple[str, str]:
+        return upload(service, files, progress), status_text(service.pipeline)
+
+    with gr.Blocks(title="Ask your documents") as demo:
+        chat = gr.State(ChatState())
+        gr.Markdown("## Ask your documents\nAsk in English, Tiếng Việt or 中文; answers cite the passages they use.")
+        status = gr.Markdown(status_text(service.pipeline), elem_id="status")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Chat", height=560, elem_id="chat", feedback_options=None, buttons=["copy", "copy_all"]
+                )
+                with gr.Row():
+                    box = gr.Textbox(placeholder="Ask a question…", show_label=False, scale=6, elem_id="question")
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(NO_SOURCES, elem_id="sources")
+                with gr.Accordion("Add documents", open=True):
+                    kinds = sorted(SUFFIXES)
+                    files = gr.File(label=f"Upload {', '.join(kinds)}", file_count="multiple", file_types=kinds)
+                    upload_report = gr.Markdown(elem_id="upload-report")
+        ask_event: dict[str, Any] = {"fn": on_ask, "inputs": [box, chat], "outputs": [chatbot, sources, chat, box]}
+        box.submit(**ask_event, api_name="ask", concurrency_limit=1, concurrency_id="generate")
+        send.click(**ask_event, api_visibility="private", concurrency_limit=1, concurrency_id="generate")
+        files.upload(on_upload, [files], [upload_report, status], api_name="upload", concurrency_limit=1)
+        chatbot.clear(lambda: (ChatState(), NO_SOURCES), None, [chat, sources], api_visibility="private")
+        demo.load(lambda: status_text(service.pipeline), None, status, api_visibility="private")
+    return demo
+
+
+def build_app(service: Service) -> FastAPI:
+    """The API's routes first, then the chat page mounted at / for every other path."""
+    settings = service.pipeline.settings
+    app = build_api(service, settings.api_key, settings.max_request_kb * 1024, settings.request_timeout_s)
     return gr.mount_gradio_app(
-        server,
-        build_ui(app).queue(max_size=64),
+        app,
+        build_ui(service).queue(max_size=64),
         path="/",
         footer_links=[],
         max_file_size=int(settings.max_file_mb * 1024 * 1024),
@@ -27,10 +80,30 @@ def build_app(app: App) -> FastAPI:
     )
 
 
-def serve(app: App, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve until interrupted."""
-    print(f"chat UI at http://{host}:{port}/  ·  OpenAI-compatible API at http://{host}:{port}/v1", flush=True)
-    uvicorn.run(build_app(app), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+class Running:
+    """A server started in the background (by tests); `close()` stops it."""
+
+    def __init__(self, server: uvicorn.Server) -> None:
+        self.server = server
+        self.thread = threading.Thread(target=server.run, name="rag-serve", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not server.started and self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def launch(service: Service, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> Running | None:
+    """Serve the UI and the API; with block=False it returns once they answer (tests run it in the background)."""
+    config = uvicorn.Config(build_app(service), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    if not block:
+        return Running(uvicorn.Server(config))
+    print(f"chat UI at http://{host}:{port}/ · OpenAI-compatible API at http://{host}:{port}/v1", flush=True)
+    uvicorn.Server(config).run()
+    return None
 
 
 def main(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
@@ -38,4 +111,4 @@ def main(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     pipeline = load_pipeline(settings)
     pipeline.embedder.warm_up()
     pipeline.generator.warm_up()
-    serve(App(pipeline), host, port)
+    launch(Service(pipeline), host, port)

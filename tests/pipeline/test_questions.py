@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from rag.answering import ask, clean_question
+from rag.answering import ask
 from rag.cli import main
 from rag.config import PROJECT_DIR, load_settings
 from rag.errors import BadQuestion
@@ -69,17 +69,6 @@ def test_any_string_gives_an_answer_or_a_bad_question(fake_pipeline, question):
         return
     assert isinstance(result, Answer) and result.text.strip()
     assert result.language in ("en", "vi", "zh")
-
-
-@given(st.text())
-def test_clean_question_output_is_printable_trimmed_and_stable(question):
-    try:
-        cleaned = clean_question(question, 500)
-    except BadQuestion:
-        return
-    assert cleaned == cleaned.strip() and "  " not in cleaned and 0 < len(cleaned) <= 500
-    assert all(c.isprintable() for c in cleaned)
-    assert clean_question(cleaned, 500) == cleaned
 
 
 class DefaultNamedEmbedder(HashEmbedder):

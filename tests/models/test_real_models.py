@@ -11,13 +11,14 @@ import unicodedata
 import pytest
 
 from rag.answering import ask
+from rag.cli import main
 from rag.config import PROJECT_DIR
 from rag.generation import LlamaCppGenerator
 from rag.pipeline import load_pipeline
+from rag.records import Outcome
 from rag.retrieval import retrieve
 from tests.conftest import ASEAN_NZ, SEEDS
 
-pytestmark = pytest.mark.slow
 CSP_SOURCES = {"000_ce3c90c106d94d56.txt", "002_a06ca1df537d2285.txt"}  # both report the 2025 upgrade
 
 
@@ -80,7 +81,7 @@ def test_cli_ask_json_reports_answer_citations_and_retrieval(real_settings, real
     )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert {"answer", "abstained", "citations", "retrieved", "latency_s"} <= set(data)
+    assert {"answer", "abstained", "outcome", "reason", "draft", "citations", "retrieved", "latency_s"} <= set(data)
     assert data["citations"] and {"n", "source", "start", "end", "text"} <= set(data["citations"][0])
     assert data["retrieved"][0]["source"].endswith(".txt") and data["latency_s"] > 0
 
@@ -92,3 +93,14 @@ def test_cli_reports_a_missing_model_in_one_line(real_settings, real_pipeline, t
     )
     assert out.returncode == 3
     assert out.stderr.strip().splitlines()[-1].startswith("error: GGUF model not found at")
+
+
+def test_cli_ask_prints_the_true_reason_for_a_replaced_draft(real_settings, real_pipeline, capsys):
+    expected = ask(ASEAN_NZ, real_pipeline).answer()  # greedy decoding: the CLI's run writes the same draft
+    assert main(["--index-dir", str(real_settings.index_dir), "ask", ASEAN_NZ]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(expected.draft) and expected.text in out
+    if expected.outcome == Outcome.ANSWERED:
+        assert "\n(" not in out.split(expected.text)[0]
+    else:
+        assert f"\n({expected.note()})\n{expected.text}\n" in out

@@ -16,7 +16,6 @@ import httpx
 import numpy as np
 import pytest
 
-import app
 from rag.answering import ask
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import (
@@ -31,9 +30,11 @@ from rag.errors import (
 from rag.indexing import index_files
 from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
 from rag.remote import RemoteEmbedder, RemoteGenerator, with_api_path
+from rag.web.chat import ChatState, respond
+from rag.web.service import Service
 from tests.fake_engine import FakeEngine
+from tests.pipeline.test_api import KIWI, message, serving
 from tests.processes import free_port
-from tests.test_api import KIWI, message, serving
 
 FAILURES = [  # (engine mode, error class, words of the one-line message)
     ("500", EngineFailed, "answered HTTP 500 (a server error)"),
@@ -64,7 +65,11 @@ def test_settings_read_the_engine_and_api_variables(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("RAG_QUEUE_SIZE", "4")
     monkeypatch.setenv("RAG_REQUEST_TIMEOUT", "30")
     settings = load_settings()
-    assert (settings.llm_url, settings.llm_api_key, settings.api_key) == ("http://gpu-box:8080/v1", "engine-key", "api-key")
+    assert (settings.llm_url, settings.llm_api_key, settings.api_key) == (
+        "http://gpu-box:8080/v1",
+        "engine-key",
+        "api-key",
+    )
     assert (settings.queue_size, settings.request_timeout_s) == (4, 30.0)
     assert "engine-key" not in repr(settings) and "api-key" not in repr(settings)
     assert isinstance(make_generator(settings), RemoteGenerator)
@@ -160,9 +165,9 @@ def test_the_cli_prints_one_line_for_each_engine_failure(tmp_path: Path, corpus:
 @pytest.mark.parametrize(("mode", "kind", "words"), FAILURES)
 def test_the_ui_shows_engine_failures_as_gr_error(fake_pipeline: Pipeline, mode: str, kind: type, words: str) -> None:
     with FakeEngine(mode, hang_s=3) as failing:
-        ui = app.App(replace(fake_pipeline, generator=RemoteGenerator(failing.url, "fake-model", timeout_s=1)))
+        ui = Service(replace(fake_pipeline, generator=RemoteGenerator(failing.url, "fake-model", timeout_s=1)))
         with pytest.raises(gr.Error, match=re.escape(words)):
-            list(app.respond(ui, KIWI, app.new_chat()))
+            list(respond(ui, KIWI, ChatState()))
         assert ui.queue.waiting == 0 and not ui.queue.running  # the model's turn was given back
 
 
@@ -171,7 +176,11 @@ def test_the_api_maps_engine_failures_to_502_503_504_and_keeps_serving(tmp_path:
     with FakeEngine() as engine, serving(tmp_path / "remote", RAG_LLM_URL=engine.url, RAG_ENGINE_TIMEOUT="1") as server:
         answer = server.post({"model": "rag", "messages": message(KIWI)}).json()
         assert answer["citations"][0]["source"] == "en.txt" and answer["outcome"] == "answered"
-        for mode, status, words in [("500", 502, "HTTP 500"), ("malformed", 502, "malformed"), ("hang", 504, "within 1 s")]:
+        for mode, status, words in [
+            ("500", 502, "HTTP 500"),
+            ("malformed", 502, "malformed"),
+            ("hang", 504, "within 1 s"),
+        ]:
             engine.mode, engine.hang_s = mode, 2
             for stream in (False, True):
                 response = server.post({"model": "rag", "messages": message(KIWI), "stream": stream})

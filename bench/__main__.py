@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
     intro = _intro(args, command, load_start, time.perf_counter() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(intro + "\n" + "\n".join(s.markdown() for s in sections), encoding="utf-8")
+    kept = _api_load_block(args.out)  # written by `python -m bench.api_load`, kept across runs of this one
+    args.out.write_text(intro + "\n" + "\n".join(s.markdown() for s in sections) + kept, encoding="utf-8")
     print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 
@@ -90,6 +91,14 @@ def _intro(args: argparse.Namespace, command: str, load_start: str, seconds: flo
         "runs (p95 where shown); compare ratios within one run rather than absolute values across runs.\n\n"
         + s.markdown()
     )
+
+
+def _api_load_block(report: Path) -> str:
+    from bench.api_load import BEGIN, END
+
+    old = report.read_text(encoding="utf-8") if report.exists() else ""
+    start, end = old.find(BEGIN), old.find(END)
+    return "\n" + old[start : end + len(END)] + "\n" if 0 <= start < end else ""
 
 
 def _size_mb(path: Path) -> float:

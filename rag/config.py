@@ -45,6 +45,7 @@ class Settings:
     # The HTTP API served beside the UI.
     api_key: str = field(default="", repr=False)  # when set, /v1 requests need `Authorization: Bearer <key>`
     queue_size: int = 16  # questions that may wait for the generator; more get 503
+    parallel_generations: int = 1  # answers generated at once; above 1 only with a remote engine that batches
     request_timeout_s: float = 120.0  # queue wait plus answering, per request
     max_request_kb: int = 256
 
@@ -58,6 +59,7 @@ class Settings:
             "max_answer_tokens",
             "threads",
             "queue_size",
+            "parallel_generations",
             "max_request_kb",
         ):
             value = getattr(self, name)
@@ -69,6 +71,11 @@ class Settings:
         for name in ("max_file_mb", "engine_timeout_s", "request_timeout_s"):
             if getattr(self, name) <= 0:
                 raise BadSettings(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.parallel_generations > 1 and not self.llm_url:
+            raise BadSettings(
+                f"parallel_generations is {self.parallel_generations}, but a local GGUF model runs one generation "
+                "at a time: set RAG_LLM_URL to a server that batches requests, or leave it at 1"
+            )
         for name in ("llm_url", "embed_url"):
             url = getattr(self, name)
             if url and not url.startswith(("http://", "https://")):
@@ -103,6 +110,7 @@ _ENV = {
     "RAG_ENGINE_TIMEOUT": "engine_timeout_s",
     "RAG_API_KEY": "api_key",
     "RAG_QUEUE_SIZE": "queue_size",
+    "RAG_PARALLEL_GENERATIONS": "parallel_generations",
     "RAG_REQUEST_TIMEOUT": "request_timeout_s",
 }
 

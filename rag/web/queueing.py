@@ -22,20 +22,22 @@ class Ticket:
 
 
 class GenerationQueue:
-    """Hands the model to one question at a time, in arrival order; at most `size` questions may wait."""
+    """Hands the model to `slots` questions at a time (one for a local model), in arrival order; at most `size`
+    questions may wait."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, slots: int = 1) -> None:
         self.size = size
+        self.slots = slots
         self._changed = threading.Condition()
         self._line: deque[Ticket] = deque()
-        self._running = False
+        self._running = 0
 
     @property
     def waiting(self) -> int:
         return len(self._line)
 
     @property
-    def running(self) -> bool:
+    def running(self) -> int:
         return self._running
 
     def join(self) -> Ticket:
@@ -49,13 +51,13 @@ class GenerationQueue:
 
     @contextlib.contextmanager
     def turn(self, ticket: Ticket, deadline: float, cancelled: threading.Event | None = None) -> Iterator[None]:
-        """Wait until `ticket` is first and the model is free, hold the model for the body, then pass it on.
+        """Wait until `ticket` is first and a slot is free, hold it for the body, then pass it on.
 
         Raises TooSlow when `deadline` (a time.monotonic() value) passes first, Abandoned when `cancelled` is set.
         """
         with self._changed:
             try:
-                while self._running or self._line[0] is not ticket:
+                while self._running >= self.slots or self._line[0] is not ticket:
                     if cancelled is not None and cancelled.is_set():
                         raise Abandoned
                     left = deadline - time.monotonic()
@@ -67,12 +69,12 @@ class GenerationQueue:
                 self._changed.notify_all()
                 raise
             self._line.popleft()
-            self._running = True
+            self._running += 1
         try:
             yield
         finally:
             with self._changed:
-                self._running = False
+                self._running -= 1
                 self._changed.notify_all()
 
     def hold(self, timeout_s: float) -> contextlib.AbstractContextManager[None]:

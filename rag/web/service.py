@@ -15,7 +15,8 @@ class Service:
     def __init__(self, pipeline: Pipeline, queue: GenerationQueue | None = None) -> None:
         self._pipeline = pipeline
         self._swap = threading.Lock()
-        self.queue = queue or GenerationQueue(pipeline.settings.queue_size)  # llama-cpp runs one generation at once
+        settings = pipeline.settings
+        self.queue = queue or GenerationQueue(settings.queue_size, settings.parallel_generations)
         self.indexing = threading.Lock()
 
     @property

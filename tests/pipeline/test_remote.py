@@ -78,6 +78,9 @@ def test_settings_read_the_engine_and_api_variables(monkeypatch: pytest.MonkeyPa
         load_settings()
     with pytest.raises(BadSettings, match="queue_size must be > 0"):
         load_settings(queue_size=0)
+    monkeypatch.delenv("RAG_LLM_URL")
+    with pytest.raises(BadSettings, match="a local GGUF model runs one generation at a time"):
+        load_settings(parallel_generations=4)
 
 
 def test_a_base_url_without_a_path_gets_v1() -> None:

@@ -54,3 +54,20 @@ def test_the_model_is_given_back_when_the_answer_fails() -> None:
         raise RuntimeError("model crashed")
     with queue.hold(0.1):
         assert queue.running
+
+
+def test_with_two_slots_two_answers_run_at_once_and_no_more() -> None:
+    queue = GenerationQueue(size=8, slots=2)
+    at_once: list[int] = []
+
+    def worker(ticket) -> None:
+        with queue.turn(ticket, time.monotonic() + 10):
+            at_once.append(queue.running)
+            time.sleep(0.05)
+
+    threads = [threading.Thread(target=worker, args=(queue.join(),)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert max(at_once) == 2 and queue.running == 0

@@ -86,6 +86,7 @@ def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: 
     """A FastAPI app with the API's routes; the UI is mounted at / beside it."""
     app = FastAPI(title="rag", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_exception_handler(ApiError, lambda _request, exc: exc.response())
+    app.add_exception_handler(RagError, lambda _request, exc: error(exc).response())  # e.g. a damaged new index
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(_auth(api_key))])
 
     @v1.get("/models")
@@ -97,15 +98,12 @@ def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: 
         chat = parse(await read_body(request, max_request_bytes))
         pipeline = served.pipeline
         question, history = conversation(chat, pipeline.settings.max_question_chars)
-        try:
-            job = Job(pipeline, question, history, served.queue, timeout_s).start()
-        except RagError as problem:
-            raise error(problem) from None
+        job = Job(pipeline, question, history, served.queue, timeout_s).start()  # Busy: 503, nothing started
         watcher = asyncio.create_task(cancel_on_disconnect(request, job))
         streaming = False
         try:
             first = await job.next()
-            if first[0] != "piece" and first[0] != "answer":
+            if first[0] not in ("piece", "answer"):
                 raise error(first[1]) if first[0] == "error" else lost()
             if chat.stream:
                 watcher.cancel()  # from here the streaming response watches the connection itself

@@ -190,6 +190,21 @@ def test_a_reader_sees_a_new_index_generation_without_restart(server: Server, tm
     assert httpx.get(f"{server.url}/health").json()["index"]["documents"] == 4
 
 
+def test_a_damaged_new_generation_is_one_line_503_until_it_is_mended(server: Server) -> None:
+    current = server.workdir / "index" / "CURRENT"
+    live = current.read_text()
+    current.write_text("gen-that-was-never-written")
+    try:
+        response = server.post({"model": "rag", "messages": message(KIWI)})
+        assert (
+            response.status_code == 503
+            and "rebuild it with `rag index --rebuild`" in response.json()["error"]["message"]
+        )
+    finally:
+        current.write_text(live)
+    assert server.post({"model": "rag", "messages": message(KIWI)}).status_code == 200
+
+
 def test_the_ui_is_served_at_the_root_of_the_same_port(server: Server) -> None:
     page = httpx.get(f"{server.url}/")
     assert page.status_code == 200 and "<html" in page.text

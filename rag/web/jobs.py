@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,7 +39,8 @@ class Job:
         loop = asyncio.get_running_loop()
 
         def emit(event: Event) -> None:
-            loop.call_soon_threadsafe(self.events.put_nowait, event)
+            with contextlib.suppress(RuntimeError):  # the server is shutting down: nobody waits for it
+                loop.call_soon_threadsafe(self.events.put_nowait, event)
 
         threading.Thread(target=self._run, args=(emit,), name="rag-answer", daemon=True).start()
         return self

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.report import Section
+from bench.report import Section, write_sections
 from bench.timing import load_average, machine
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "REPORT.md"
@@ -49,15 +49,14 @@ def main(argv: list[str] | None = None) -> int:
 
     sections = run_all(args.quick, args.skip_scale, import_s, args.threads)
     command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
-    intro = _intro(args, command, load_start, time.perf_counter() - started)
+    intro, machine_section = _intro(args, command, load_start, time.perf_counter() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    kept = _api_load_block(args.out)  # written by `python -m bench.api_load`, kept across runs of this one
-    args.out.write_text(intro + "\n" + "\n".join(s.markdown() for s in sections) + kept, encoding="utf-8")
+    write_sections(args.out, [machine_section, *sections], intro)
     print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 
 
-def _intro(args: argparse.Namespace, command: str, load_start: str, seconds: float) -> str:
+def _intro(args: argparse.Namespace, command: str, load_start: str, seconds: float) -> tuple[str, Section]:
     from bench.run import versions
     from rag.config import load_settings
 
@@ -88,17 +87,9 @@ def _intro(args: argparse.Namespace, command: str, load_start: str, seconds: flo
         "Gemma 3 270M (GGUF q4_k_m via llama-cpp-python) for answers, FAISS + BM25 hybrid search.\n\n"
         "**Timings are noisy**: the machine has 2 cores shared with other running work (see the load averages; "
         "a load above 2 means the benchmark got less than the full CPU). Every number is a median over repeated "
-        "runs (p95 where shown); compare ratios within one run rather than absolute values across runs.\n\n"
-        + s.markdown()
+        "runs (p95 where shown); compare ratios within one run rather than absolute values across runs.\n",
+        s,
     )
-
-
-def _api_load_block(report: Path) -> str:
-    from bench.api_load import BEGIN, END
-
-    old = report.read_text(encoding="utf-8") if report.exists() else ""
-    start, end = old.find(BEGIN), old.find(END)
-    return "\n" + old[start : end + len(END)] + "\n" if 0 <= start < end else ""
 
 
 def _size_mb(path: Path) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 import tempfile
 import time
@@ -20,12 +19,11 @@ from pathlib import Path
 
 import httpx
 
-from bench.report import Section
+from bench.report import Section, write_sections
 from bench.timing import load_average, stats
 from tests.processes import free_port, running
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
-BEGIN, END = "<!-- api-load:begin -->", "<!-- api-load:end -->"
 QUESTIONS = [
     "Where is the kiwi bird native to?",
     "熊猫的主要栖息地在哪里？",
@@ -128,7 +126,7 @@ def serve_and_drive(run: Scenario, limit_s: float, workdir: Path) -> None:
         asyncio.run(drive(f"{base}/v1/chat/completions", run, questions, limit_s))
 
 
-def section(runs: list[Scenario], load: tuple[str, str], command: str) -> str:
+def section(runs: list[Scenario], load: tuple[str, str], command: str) -> Section:
     s = Section("API under load (OpenAI-compatible /v1/chat/completions)")
     s.text(
         f"`{command}`: each scenario starts its own server on 127.0.0.1 and runs the given number of concurrent "
@@ -174,15 +172,7 @@ def section(runs: list[Scenario], load: tuple[str, str], command: str) -> str:
         ],
         rows,
     )
-    return f"{BEGIN}\n{s.markdown()}{END}\n"
-
-
-def write(report: Path, block: str) -> None:
-    """Replace this benchmark's block in the report, or append it; the rest of the report is kept."""
-    old = report.read_text(encoding="utf-8") if report.exists() else "# Performance report\n"
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END) + "\n?", re.DOTALL)
-    new = pattern.sub(lambda _: block, old) if pattern.search(old) else old.rstrip() + "\n\n" + block
-    report.write_text(new, encoding="utf-8")
+    return s
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             serve_and_drive(run, args.limit, workdir)
             print(f"{run.name}: {dict(run.outcomes)} in {run.wall_s:.1f} s", file=sys.stderr)
     command = " ".join(["python -m bench.api_load", *(sys.argv[1:] if argv is None else argv)])
-    write(args.out, section(runs, (load_before, load_average()), command))
+    write_sections(args.out, [section(runs, (load_before, load_average()), command)])  # other sections are kept
     unexpected = sum(v for run in runs for k, v in run.outcomes.items() if k.startswith("unexpected"))
     return 1 if unexpected else 0
 

@@ -59,7 +59,7 @@ def keep_loaded(s: Section, cold: ColdStart, warm: dict) -> None:
         f"LLM {cold.llm_load_s:.1f} s (files in the page cache). The load time is the fixed cost of a cold start; the "
         "answer itself varies with the machine's load from run to run, so compare the load time with it, not the "
         "two answer times. Recommendation: build the pipeline once per "
-        "process and load both models at start-up (warm-up), as app.py does; never per request."
+        "process and load both models at start-up (warm-up), as `rag serve` does; never per request."
     )
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from rag.config import Settings, load_settings
-from rag.errors import RagError
+from rag.errors import EngineCrashed, ModelMissing, RagError
 from rag.records import Answer
 
 EPILOG = """examples:
@@ -19,6 +19,7 @@ EPILOG = """examples:
   rag ask --json "Hàn Quốc và ASEAN nâng cấp quan hệ năm nào?"
   rag eval --gold eval/gold.jsonl --report eval/REPORT.md
   rag serve --port 7860              chat UI at /, OpenAI-compatible API at /v1
+  rag check                          check that the answer engine runs on this CPU
 
 settings come from RAG_* environment variables (RAG_GGUF=/path/model.gguf uses your own model)."""
 
@@ -92,6 +93,28 @@ def print_answer(result: Answer) -> None:
     print(f"({result.latency_s:.2f} s)")
 
 
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import preflight
+
+    if not settings.gguf_path.is_file():
+        raise ModelMissing(
+            f"GGUF model not found at {settings.gguf_path} (run: python models/fetch.py, or set RAG_GGUF)"
+        )
+    features = preflight.compiled_features()
+    refused = [f for f in features if f.startswith(preflight.REFUSED_FEATURES)]
+    if refused:
+        raise EngineCrashed(
+            f"llama.cpp was built with {', '.join(refused)}, which some CPUs and VMs refuse; {preflight.REBUILD_HINT}"
+        )
+    print(f"engine: llama.cpp built for {', '.join(features) or 'no CPU extensions'}")
+    others = preflight.non_portable(features)
+    if others:
+        print(f"note: {', '.join(others)} tie this build to CPUs that have them; {preflight.REBUILD_HINT}")
+    report = preflight.check_engine(settings.gguf_path, settings.threads, settings.state_dir)
+    print(f"ok: {settings.gguf_path.name} generated {report.tokens} tokens in {report.seconds:.2f} s on this CPU")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from rag.web.server import main as serve
 
@@ -143,6 +166,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, help="write a Markdown report here")
     p.add_argument("--ablations", action="store_true", help="also score dense-only and other top-k settings")
     p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser(
+        "check",
+        help="check that the answer engine runs on this CPU (make install runs it)",
+        epilog="example: rag check   (exit 6 with one line naming the cause when the engine crashes)",
+    )
+    p.set_defaults(run=cmd_check)
 
     p = sub.add_parser(
         "serve",

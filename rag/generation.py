@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import MissingDependency, ModelMissing
+from rag.preflight import ensure_engine_runs
 from rag.prompting import Prompt, chat_messages
 
 STOP = ["\n"]  # base-model answers are one line, as in the worked examples
@@ -15,8 +16,11 @@ STOP = ["\n"]  # base-model answers are one line, as in the worked examples
 class LlamaCppGenerator:
     """Streams text from a GGUF model; uses its chat template when the file carries one."""
 
-    def __init__(self, path: Path, n_ctx: int = 2048, threads: int = 2, max_tokens: int = 96) -> None:
+    def __init__(
+        self, path: Path, n_ctx: int = 2048, threads: int = 2, max_tokens: int = 96, state_dir: Path | None = None
+    ) -> None:
         self.path = Path(path)
+        self.state_dir = state_dir  # where the engine pre-flight check is remembered; None: no check
         self.n_ctx = n_ctx
         self.threads = threads
         self.max_tokens = max_tokens
@@ -39,6 +43,8 @@ class LlamaCppGenerator:
             from llama_cpp import Llama
         except ImportError:
             raise MissingDependency("llama-cpp-python is missing: pip install llama-cpp-python") from None
+        if self.state_dir is not None:  # a crash in a child process is a message; in this one it would be the end
+            ensure_engine_runs(self.path, self.threads, self.state_dir)
         try:
             return Llama(
                 str(self.path), n_ctx=self.n_ctx, n_threads=self.threads, n_threads_batch=self.threads, verbose=False

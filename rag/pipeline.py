@@ -43,7 +43,9 @@ def make_generator(settings: Settings) -> Generator:
             settings.engine_timeout_s,
             settings.max_answer_tokens,
         )
-    return LlamaCppGenerator(settings.gguf_path, settings.n_ctx, settings.threads, settings.max_answer_tokens)
+    return LlamaCppGenerator(
+        settings.gguf_path, settings.n_ctx, settings.threads, settings.max_answer_tokens, settings.state_dir
+    )
 
 
 def load_pipeline(settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None) -> Pipeline:

@@ -43,7 +43,7 @@ class GenerationQueue:
     def join(self) -> Ticket:
         """A place at the end of the line; Busy when the line is full (nothing waits then)."""
         with self._changed:
-            if len(self._line) >= self.size:
+            if len(self._line) + self._running >= self.size + self.slots:  # counts those not yet started too
                 raise Busy(f"the server is busy: {len(self._line)} questions are waiting; try again shortly")
             ticket = Ticket()
             self._line.append(ticket)

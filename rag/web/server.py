@@ -96,14 +96,19 @@ class Running:
         self.thread.join(10)
 
 
-def launch(service: Service, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> Running | None:
-    """Serve the UI and the API; with block=False it returns once they answer (tests run it in the background)."""
-    config = uvicorn.Config(build_app(service), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
-    if not block:
-        return Running(uvicorn.Server(config))
+def launch(service: Service, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Serve the UI and the API until interrupted."""
     print(f"chat UI at http://{host}:{port}/ · OpenAI-compatible API at http://{host}:{port}/v1", flush=True)
-    uvicorn.Server(config).run()
-    return None
+    uvicorn.Server(_config(service, host, port)).run()
+
+
+def launch_in_background(service: Service, host: str = "127.0.0.1", port: int = 7860) -> Running:
+    """Serve the UI and the API from a thread; returns once they answer (tests use this)."""
+    return Running(uvicorn.Server(_config(service, host, port)))
+
+
+def _config(service: Service, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(build_app(service), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
 def main(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:

@@ -34,16 +34,20 @@ def test_questions_get_the_model_one_at_a_time_in_arrival_order() -> None:
 
 def test_a_full_line_refuses_at_once_and_frees_places_as_questions_leave() -> None:
     queue = GenerationQueue(size=2)
-    first, second = queue.join(), queue.join()
-    with pytest.raises(Busy, match="2 questions are waiting"):
+    first, second, third = queue.join(), queue.join(), queue.join()  # one will run, two wait
+    with pytest.raises(Busy, match="3 questions are waiting"):
         queue.join()
     with queue.turn(first, time.monotonic() + 1):
-        third = queue.join()  # the first left the line when its turn came
+        with pytest.raises(Busy):
+            queue.join()  # one runs, two wait: still full
         with pytest.raises(TooSlow), queue.turn(second, time.monotonic() + 0.1):
             pass
+        fourth = queue.join()  # the second gave up its place
         cancelled = threading.Event()
         cancelled.set()
         with pytest.raises(Abandoned), queue.turn(third, time.monotonic() + 5, cancelled):
+            pass
+        with pytest.raises(Abandoned), queue.turn(fourth, time.monotonic() + 5, cancelled):
             pass
     assert queue.waiting == 0 and not queue.running
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.fakes import HashEmbedder
 
-MODES = ("ok", "500", "malformed", "wrong-shape", "hang")
+MODES = ("ok", "unsupported", "500", "malformed", "wrong-shape", "hang")
 
 
 class FakeEngine:
@@ -80,6 +80,8 @@ def _handler(engine: FakeEngine) -> type[BaseHTTPRequestHandler]:
                 return
             passage = re.search(r"^\[1\] \([^)]*\) (.*)$", body["messages"][-1]["content"], re.MULTILINE)
             text = (passage.group(1) if passage else "") + " [1]"
+            if engine.mode == "unsupported":  # an answer that fails the citation checks
+                text = "It lays 99 eggs [7]."
             pieces = [text[i : i + 12] for i in range(0, len(text), 12)]
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")

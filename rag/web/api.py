@@ -257,7 +257,8 @@ async def complete(job: Job, event: tuple[str, Any]) -> dict[str, Any]:
 
 async def stream(job: Job, event: tuple[str, Any]) -> AsyncIterator[str]:
     """Server-sent chat.completion.chunk events: the draft as it is written, then the checked answer's
-    citations in the final chunk, then [DONE]. A draft that fails the checks is followed by the checked answer."""
+    citations in the final chunk, then [DONE]. A draft that fails the checks is followed by why, and by the
+    checked answer (also in the final chunk's `answer`)."""
     cid, created = completion_id(), int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
@@ -276,11 +277,14 @@ async def stream(job: Job, event: tuple[str, Any]) -> AsyncIterator[str]:
         draft = ""
         while event[0] == "piece":
             draft += event[1]
-            yield chunk({"content": event[1]})
+            if event[1]:
+                yield chunk({"content": event[1]})
             event = await job.next()
         if event[0] == "answer":
             answer: Answer = event[1]
-            tail = "" if answer.text == draft.strip() else ("\n\n" if draft else "") + answer.text
+            tail = "" if answer.text == draft.strip() else answer.text
+            if tail and draft.strip():  # the streamed draft failed a check: say so, then give the checked answer
+                tail = f"\n\n({answer.note()})\n\n{tail}"
             yield chunk(
                 {"content": tail} if tail else {},
                 "stop",

@@ -134,7 +134,7 @@ def section(runs: list[Scenario], load: tuple[str, str], command: str) -> Sectio
     s.text(
         f"`{command}`: each scenario starts its own server on 127.0.0.1 and runs the given number of concurrent "
         "clients (httpx, one connection each) over a fixed number of requests, alternating non-streaming and "
-        "streaming; one generation runs at a time and the rest wait in the server's bounded queue. Latency is per "
+        "streaming; one generation runs at a time and the rest wait in the server's bounded queue. The fake model writes each answer in 8 pieces 10 ms apart (0.08 s), so those rows show the server's own overhead and queueing. Latency is per "
         "successful request, from sending it to the last byte (queue wait included); the first streamed piece is "
         "the time to the first content chunk. A 503 is expected only when more clients wait than the queue holds "
         "(these clients do not retry: a refused client sends its next request at once); anything else is "

@@ -41,8 +41,9 @@ reinstall-llama:
 check: $(BIN)/rag models
 	$(BIN)/rag check
 
+# Chromium for the browser tests; the fonts also set the multilingual PDFs that the PDF tests build.
 browser:
-	command -v chromium >/dev/null && fc-list | grep -qi 'noto.*cjk' || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+	command -v chromium >/dev/null && fc-list | grep -qi 'noto.*cjk' && fc-list | grep -qi dejavu || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-dejavu-core >/dev/null)
 
 models:
 	$(BIN)/python models/fetch.py

@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from bench.indexing import indexing_section
 from bench.levers_embed import batching, int8, passage_recall, query_vectors, torch_threads
 from bench.levers_llm import cold_start, keep_loaded, kv_prefix, llama_threads, top_k_lever
+from bench.pdf_readers import pdf_section
 from bench.query import RETRIEVAL_TARGET_MS, TTFT_TARGET_S, _verdict, query_sections
 from bench.report import Section
 from bench.scale import scale_section
@@ -65,6 +66,8 @@ def run_all(quick: bool, skip_scale: bool, import_s: float, threads: int | None 
     if not skip_scale:
         _step("FAISS scale")
         sections.append(scale_section(budget)[0])
+    _step("PDF readers")
+    sections.append(pdf_section(repeat=3 if quick else 20))
     _step("done")
     return sections
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import unicodedata
@@ -108,8 +109,8 @@ def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Genera
     if not passages:
         verdict = Verdict(NOT_FOUND[language], Outcome.GATED, "nothing was retrieved")
     elif passages[0].relevance < (needed := gate(settings, passages[0], language)):
-        relevance = f"best passage relevance {passages[0].relevance:.2f} < {needed:.2f}"
-        verdict = Verdict(NOT_FOUND[language], Outcome.GATED, relevance)
+        shown = math.floor(passages[0].relevance * 1000) / 1000  # rounded down, so it never reads as enough
+        verdict = Verdict(NOT_FOUND[language], Outcome.GATED, f"best passage relevance {shown:.3f} < {needed:.2f}")
     else:
         for piece in pipeline.generator.stream(build_prompt(question, passages, language)):
             draft += piece

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
 from rag.records import Chunk, Document
@@ -75,6 +76,7 @@ def chunk_document(doc: Document, budget: int, count: TokenCounter) -> list[Chun
 
 def _make_chunk(doc: Document, sentences: list[tuple[int, int]]) -> Chunk:
     start, end = sentences[0][0], sentences[-1][1]
+    first = bisect_right(doc.pages, start)  # pages starting at or before the chunk: its 1-based page
     return Chunk(
         source=doc.source,
         start=start,
@@ -84,4 +86,6 @@ def _make_chunk(doc: Document, sentences: list[tuple[int, int]]) -> Chunk:
         title=doc.title,
         date=doc.date,
         sentences=tuple(sentences),
+        page=first if doc.pages else None,
+        page_breaks=doc.pages[first : bisect_left(doc.pages, end)],
     )

@@ -43,7 +43,7 @@ def citations_for(text: str, passages: Sequence[Passage]) -> tuple[Citation, ...
     """Citation records for the valid passage numbers cited in `text`."""
     by_number = {p.n: p for p in passages}
     return tuple(
-        Citation(n, p.chunk.source, p.start, p.end, p.text, p.chunk.title, p.chunk.date)
+        Citation(n, p.chunk.source, p.start, p.end, p.text, p.chunk.title, p.chunk.date, p.chunk.page_at(p.start))
         for n in cited_numbers(text)
         if (p := by_number.get(n))
     )

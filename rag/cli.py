@@ -13,7 +13,7 @@ from rag.records import Answer
 
 EPILOG = """examples:
   rag index                          index the default corpus (seeds/)
-  rag index ~/notes report.md        add or refresh files and folders
+  rag index ~/notes report.pdf       add or refresh files and folders
   rag index --rebuild                start the index over
   rag ask "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
   rag ask --json "Hàn Quốc và ASEAN nâng cấp quan hệ năm nào?"
@@ -88,7 +88,8 @@ def print_answer(result: Answer) -> None:
             print(f"({result.note()})")
         print(result.text)
     for c in result.citations:
-        where = f"{c.source}:{c.start}-{c.end}" + (f", {c.date}" if c.date else "")
+        where = f"{c.source} p. {c.page}, chars {c.start}-{c.end}" if c.page else f"{c.source}:{c.start}-{c.end}"
+        where += f", {c.date}" if c.date else ""
         print(f"  [{c.n}] {where}  {c.text[:160]}")
     print(f"({result.latency_s:.2f} s)")
 
@@ -142,9 +143,13 @@ def parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(
-        "index", help="add or refresh documents in the index", epilog="example: rag index seeds/ notes.md"
+        "index",
+        help="add or refresh documents in the index",
+        description="Add or refresh documents: .txt .md .html, .pdf (with page numbers; a PDF without a text "
+        "layer, such as a scan, is skipped) and .docx. Unreadable files are skipped with a one-line reason.",
+        epilog="example: rag index seeds/ notes.md report.pdf",
     )
-    p.add_argument("paths", nargs="*", help="files or folders (.txt .md .html); default: seeds/")
+    p.add_argument("paths", nargs="*", help="files or folders (.txt .md .html .pdf .docx); default: seeds/")
     p.add_argument("--rebuild", action="store_true", help="discard the existing index and build anew")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_index)

@@ -32,6 +32,7 @@ class Settings:
     trust_not_found_below: float = 0.0  # the model's own "not found" is accepted below this relevance
     max_question_chars: int = 2000
     max_file_mb: float = 20.0
+    max_pages: int = 2000  # a longer PDF is refused
     n_ctx: int = 2048
     max_answer_tokens: int = 96
     threads: int = max(1, min(4, os.cpu_count() or 1))
@@ -62,6 +63,7 @@ class Settings:
             "queue_size",
             "parallel_generations",
             "max_request_kb",
+            "max_pages",
         ):
             value = getattr(self, name)
             if value <= 0:
@@ -102,6 +104,7 @@ _ENV = {
     "RAG_TRUST_NOT_FOUND_BELOW": "trust_not_found_below",
     "RAG_THREADS": "threads",
     "RAG_MAX_FILE_MB": "max_file_mb",
+    "RAG_MAX_PAGES": "max_pages",
     "RAG_N_CTX": "n_ctx",
     "RAG_LLM_URL": "llm_url",
     "RAG_LLM_MODEL": "llm_model",

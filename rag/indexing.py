@@ -85,7 +85,7 @@ def _index_one(
     if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
         report.unchanged.append(path.name)
         return
-    doc = given if isinstance(given, Document) else load_document(path, settings.max_file_mb)
+    doc = given if isinstance(given, Document) else load_document(path, settings.max_file_mb, settings.max_pages)
     file = SourceFile(str(path.resolve()), doc.fingerprint, stat.st_size, stat.st_mtime_ns)
     if known and known.fingerprint == doc.fingerprint:
         index.files[path.name] = file

@@ -1,20 +1,24 @@
-"""Load text files into Documents: decoding, NFC normalization, title, date and language."""
+"""Load files into Documents: decoding (or PDF/DOCX reading), NFC normalization, pages, title, date, language."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 
+from rag.docx_reader import read_docx
 from rag.errors import UnreadableDocument
 from rag.language import HAN, detect_language
+from rag.pdf_reader import read_pdf
 from rag.records import Document
 
 TITLE_CHARS = 90
-SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+MAX_PAGES = 2000
+SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _DMY_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _ZH_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
@@ -35,7 +39,7 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_document(path: Path, max_mb: float = 20.0) -> Document:
+def load_document(path: Path, max_mb: float = 20.0, max_pages: int = MAX_PAGES) -> Document:
     """Read one file; raise UnreadableDocument with the reason when it is not usable text."""
     limit = int(max_mb * 1024 * 1024)
     try:
@@ -47,10 +51,7 @@ def load_document(path: Path, max_mb: float = 20.0) -> Document:
         raise UnreadableDocument(f"{path.name}: larger than the {max_mb:g} MB limit")
     if not raw:
         raise UnreadableDocument(f"{path.name}: empty file")
-    text = decode(raw, path.name)
-    if path.suffix.lower() in {".html", ".htm"}:
-        text = html_to_text(text)
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text, pages = read_text(raw, path, max_mb, max_pages)
     if not text.strip():
         raise UnreadableDocument(f"{path.name}: no text")
     return Document(
@@ -61,7 +62,29 @@ def load_document(path: Path, max_mb: float = 20.0) -> Document:
         date=find_date(text),
         language=detect_language(text[:4000]),
         fingerprint=hashlib.sha256(raw).hexdigest(),
+        pages=pages,
     )
+
+
+def read_text(raw: bytes, path: Path, max_mb: float, max_pages: int) -> tuple[str, tuple[int, ...]]:
+    """The NFC text of a file and the offset where each page starts: every PDF page, DOCX pages when the file
+    marks page breaks, none for text formats. A PDF is known by its suffix or its header."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf" or raw.startswith(b"%PDF-"):
+        return join_pages(read_pdf(raw, path.name, max_pages))
+    if suffix == ".docx":
+        text, pages = join_pages(read_docx(raw, path.name, max_mb))
+        return text, pages if len(pages) > 1 else ()
+    text = decode(raw, path.name)
+    if suffix in {".html", ".htm"}:
+        text = html_to_text(text)
+    return unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n"), ()
+
+
+def join_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
+    """One NFC text from page texts, and the offset where each page starts in it."""
+    pages = [unicodedata.normalize("NFC", page) for page in pages]
+    return "".join(pages), tuple(itertools.accumulate((len(p) for p in pages[:-1]), initial=0))
 
 
 def decode(raw: bytes, name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Document:
-    """A loaded, NFC-normalized text file."""
+    """A loaded, NFC-normalized text file (PDF and DOCX files are read into text first)."""
 
     source: str  # file name, e.g. 000_ce3c90c106d94d56.txt
     path: str
@@ -18,6 +19,7 @@ class Document:
     date: str | None  # ISO yyyy-mm-dd when the document states one
     language: str  # en | vi | zh
     fingerprint: str  # sha256 of the raw bytes
+    pages: tuple[int, ...] = ()  # offset into text where each page starts; empty for formats without pages
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,16 @@ class Chunk:
     title: str
     date: str | None
     sentences: tuple[tuple[int, int], ...]  # sentence offsets into Document.text
+    page: int | None = None  # 1-based page the chunk starts on; None for formats without pages
+    page_breaks: tuple[int, ...] = ()  # offsets into Document.text where a later page starts inside the chunk
+
+    @property
+    def last_page(self) -> int | None:
+        return None if self.page is None else self.page + len(self.page_breaks)
+
+    def page_at(self, offset: int) -> int | None:
+        """The page holding the character at `offset` (an offset into Document.text within this chunk)."""
+        return None if self.page is None else self.page + bisect_right(self.page_breaks, offset)
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,7 @@ class Citation:
     text: str
     title: str
     date: str | None
+    page: int | None = None  # 1-based page where the cited text starts; None for formats without pages
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,8 @@ class Answer:
             "language": self.language,
             "citations": [asdict(c) for c in self.citations],
             "retrieved": [
-                {"source": h.chunk.source, "score": round(h.relevance, 4), "text": h.chunk.text} for h in self.retrieved
+                {"source": h.chunk.source, "page": h.chunk.page, "score": round(h.relevance, 4), "text": h.chunk.text}
+                for h in self.retrieved
             ],
             "latency_s": round(self.latency_s, 3),
         }

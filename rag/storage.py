@@ -167,9 +167,10 @@ def _chunk(data: Any) -> Chunk:
     chunk = _record(Chunk, data)
     try:
         sentences = tuple((int(a), int(b)) for a, b in chunk.sentences)
+        page_breaks = tuple(int(offset) for offset in chunk.page_breaks)  # absent from indexes written before pages
     except (TypeError, ValueError):
-        raise ValueError("a chunk's sentences are not offset pairs") from None
-    return replace(chunk, sentences=sentences)
+        raise ValueError("a chunk's sentences or page breaks are not offsets") from None
+    return replace(chunk, sentences=sentences, page_breaks=page_breaks)
 
 
 def _object(data: Any) -> dict[str, Any]:

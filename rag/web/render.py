@@ -40,14 +40,15 @@ def sources_html(answer: Answer, turn: int) -> str:
 
 
 def source_card(passage: Passage, turn: int) -> str:
-    """A passage's chunk with the answer-bearing span marked, under its title, date, file name and offsets."""
+    """A passage's chunk with the answer-bearing span marked, under its title, date, file name, page and offsets."""
     chunk = passage.chunk
     a, b = passage.start - chunk.start, passage.end - chunk.start
     text = f"{html.escape(chunk.text[:a])}<mark>{html.escape(chunk.text[a:b])}</mark>{html.escape(chunk.text[b:])}"
+    page = chunk.page_at(passage.start)
     meta = [
         html.escape(chunk.title),
         chunk.date or "",
-        html.escape(chunk.source),
+        html.escape(chunk.source) + (f" p. {page}" if page else ""),
         f"chars {passage.start}–{passage.end}",
     ]
     return (

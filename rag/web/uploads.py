@@ -36,7 +36,7 @@ def stage_upload(source: Path, service: Service) -> Document:
     name = safe_name(str(source))
     if source.stat().st_size > settings.max_file_mb * 1024 * 1024:
         raise UnreadableDocument(f"{name}: larger than the {settings.max_file_mb:g} MB limit")
-    document = load_document(source, settings.max_file_mb)
+    document = load_document(source, settings.max_file_mb, settings.max_pages)
     upload_dir = settings.upload_dir.resolve()
     known = service.pipeline.index.files.get(name)
     if known and Path(known.path).parent != upload_dir:  # never replace a corpus file of the same name
@@ -50,7 +50,7 @@ def stage_upload(source: Path, service: Service) -> Document:
 def upload(service: Service, files: Sequence[str | Path] | None, progress: Callable[..., object] | None = None) -> str:
     """Index uploaded files, then swap in a pipeline that searches them; returns a Markdown report."""
     if not files:
-        raise gr.Error("Choose one or more .txt, .md or .html files to upload.")
+        raise gr.Error(f"Choose one or more {', '.join(sorted(SUFFIXES))} files to upload.")
     staged, problems = [], []
     for file in files:
         try:

@@ -103,5 +103,6 @@ def test_the_json_form_keeps_the_keys_and_adds_how_the_answer_came_about(fake_pi
         "answer", "abstained", "outcome", "reason", "draft", "language", "citations", "retrieved", "latency_s"
     ]  # fmt: skip
     assert (record["outcome"], record["reason"], record["draft"]) == ("quoted", "number not in cited passage", reply)
-    assert list(record["citations"][0]) == ["n", "source", "start", "end", "text", "title", "date"]
+    assert list(record["citations"][0]) == ["n", "source", "start", "end", "text", "title", "date", "page"]
+    assert list(record["retrieved"][0]) == ["source", "page", "score", "text"]
     assert record["retrieved"][0]["source"] == "en.txt" and record["latency_s"] >= 0

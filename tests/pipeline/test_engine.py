@@ -16,6 +16,7 @@ from rag.errors import EngineCrashed
 from rag.generation import LlamaCppGenerator
 from tests.engine import non_portable_instructions
 
+SMALL_GGUF = PROJECT_DIR / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 ENGINE_LIBS = sorted((Path(llama_cpp.__file__).parent / "lib").glob("lib*.so"))
 
 
@@ -29,6 +30,13 @@ def test_no_amx_or_avx512_instruction_is_in_the_engine_libraries():
     assert ENGINE_LIBS and shutil.which("objdump"), "objdump (binutils) comes with the compiler the build needs"
     for library in ENGINE_LIBS:
         assert non_portable_instructions(library) == {"amx": 0, "avx512": 0}, library
+
+
+def test_engine_generates_a_few_tokens_in_a_child_process():
+    # The smallest bundled GGUF: about a second, so the portable engine is proven in the fast layer too.
+    report = preflight.probe(SMALL_GGUF, threads=2)
+    assert report.tokens == preflight.PROBE_TOKENS
+    assert "AVX2" in report.features and not preflight.non_portable(report.features)
 
 
 def test_a_damaged_gguf_fails_the_check_with_one_line_and_no_stamp(tmp_path: Path):

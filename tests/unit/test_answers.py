@@ -74,7 +74,7 @@ def test_the_note_tells_why_the_draft_is_not_the_answer() -> None:
     assert answer(Outcome.ANSWERED).note() == ""
     assert "(no citation)" in answer(Outcome.QUOTED, "no citation").note()
     assert "NOT FOUND" in answer(Outcome.OVERRULED).note()
-    assert "0.41 < 0.55" in answer(Outcome.GATED, "best passage relevance 0.41 < 0.55").note()
+    assert "0.412 < 0.55" in answer(Outcome.GATED, "best passage relevance 0.412 < 0.55").note()
     assert "no answer" in answer(Outcome.REFUSED).note()
     assert [answer(o).abstained for o in Outcome] == [False, False, False, True, True]
 

@@ -77,7 +77,8 @@ def test_openai_client_gets_the_checked_answer_with_citations(server: Server) ->
     extra = completion.model_extra or {}
     assert extra["abstained"] is False and extra["outcome"] == "answered"
     [citation] = extra["citations"]
-    assert {"n", "source", "title", "date", "start", "end", "text"} <= set(citation)
+    assert {"n", "source", "title", "date", "start", "end", "page", "text"} <= set(citation)
+    assert citation["page"] is None  # a text file has no pages
     assert citation["n"] == 1 and citation["source"] == "en.txt" and citation["title"] == "Kiwi birds"
     assert DOCUMENTS["en.txt"][citation["start"] : citation["end"]] == citation["text"]
 

@@ -3,83 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
-import time
-import uuid
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from rag import storage
-from rag.answering import clean_question
-from rag.errors import (
-    BadQuestion,
-    Busy,
-    EngineError,
-    EngineTimeout,
-    EngineUnreachable,
-    IndexProblem,
-    RagError,
-    TooSlow,
+from rag.errors import RagError
+from rag.web.jobs import Event, Job
+from rag.web.openai_format import (
+    MODEL,
+    ApiError,
+    Chunks,
+    completion,
+    conversation,
+    error,
+    error_event,
+    lost,
+    parse,
 )
-from rag.records import Answer
-from rag.web.jobs import Job
 from rag.web.service import Service
 
-MODEL = "rag"
-RETRY_AFTER_S = 5
 DISCONNECT_POLL_S = 0.25
-# The first class an error is an instance of decides; any other RagError is a 500.
-STATUS = {Busy: 503, TooSlow: 504, EngineTimeout: 504, EngineUnreachable: 503, EngineError: 502, IndexProblem: 503}
-
-
-class ApiError(Exception):
-    """An OpenAI-style error response."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        kind: str = "invalid_request_error",
-        code: str | None = None,
-        param: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status, self.kind, self.code, self.param, self.headers = status, kind, code, param, headers
-
-    def response(self) -> JSONResponse:
-        body = {"error": {"message": str(self), "type": self.kind, "param": self.param, "code": self.code}}
-        return JSONResponse(body, self.status, headers=self.headers)
-
-
-class Part(BaseModel):
-    type: StrictStr
-    text: StrictStr | None = None
-
-
-class Message(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: StrictStr | list[Part] | None = None
-
-    def text(self) -> str:
-        if isinstance(self.content, list):
-            return " ".join(p.text or "" for p in self.content if p.type == "text")
-        return self.content or ""
-
-
-class ChatRequest(BaseModel):
-    """The fields this API reads; others (temperature, max_tokens, …) are accepted and ignored."""
-
-    model_config = ConfigDict(extra="allow")
-    model: StrictStr
-    messages: list[Message] = Field(min_length=1)
-    stream: StrictBool = False
 
 
 def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: float) -> FastAPI:
@@ -169,44 +116,6 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def parse(body: bytes) -> ChatRequest:
-    try:
-        chat = ChatRequest.model_validate_json(body)
-    except ValidationError as problem:
-        first = problem.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        if first["type"] == "json_invalid":
-            raise ApiError(400, "the request body is not valid JSON", code="invalid_json") from None
-        raise ApiError(400, f"{where or 'body'}: {first['msg']}", param=where or None) from None
-    if chat.model != MODEL:
-        raise ApiError(
-            404, f"the model {chat.model!r} does not exist; use {MODEL!r}", code="model_not_found", param="model"
-        )
-    return chat
-
-
-def conversation(chat: ChatRequest, max_chars: int) -> tuple[str, list[str]]:
-    """The question (the last message, which must be the user's) and the earlier questions, which let a
-    follow-up ("and with Korea?") be searched together with the question it follows, as in the UI."""
-    last = chat.messages[-1]
-    if last.role != "user":
-        raise ApiError(400, "the last message must be the user's question", param="messages")
-    try:
-        question = clean_question(last.text(), max_chars)
-    except BadQuestion as problem:
-        raise ApiError(400, str(problem), param="messages", code="bad_question") from None
-    return question, [m.text() for m in chat.messages[:-1] if m.role == "user" and m.text().strip()]
-
-
-def error(problem: RagError) -> ApiError:
-    status = next((code for kind, code in STATUS.items() if isinstance(problem, kind)), 500)
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if isinstance(problem, Busy | EngineUnreachable) else None
-    code = {503: "unavailable", 504: "timeout", 502: "engine_error"}.get(status, "server_error")
-    if isinstance(problem, Busy):
-        code = "queue_full"
-    return ApiError(status, str(problem), "server_error", code, headers=headers)
-
-
 async def cancel_on_disconnect(request: Request, job: Job) -> None:
     """Cancel the job when the client goes away while it waits for the model or for the whole answer."""
     while not job.cancelled.is_set():
@@ -216,86 +125,31 @@ async def cancel_on_disconnect(request: Request, job: Job) -> None:
         await asyncio.sleep(DISCONNECT_POLL_S)
 
 
-def lost() -> ApiError:
-    return ApiError(500, "the answer was lost: the request was cancelled", "server_error")
-
-
-def completion_id() -> str:
-    return f"chatcmpl-{uuid.uuid4().hex}"
-
-
-def citations(answer: Answer) -> list[dict[str, Any]]:
-    """The answer's checked citations: n, source, title, date, start, end, page where known, text."""
-    return list(answer.to_dict()["citations"])
-
-
-async def complete(job: Job, event: tuple[str, Any]) -> dict[str, Any]:
-    """Run the job to its Answer and shape it as a chat.completion with citations."""
+async def complete(job: Job, event: Event) -> dict[str, Any]:
+    """Run the job to its Answer and shape it as a chat.completion."""
     while event[0] == "piece":
         event = await job.next()
     if event[0] != "answer":
         raise error(event[1]) if event[0] == "error" else lost()
-    answer: Answer = event[1]
-    return {
-        "id": completion_id(),
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": MODEL,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": answer.text},
-                "finish_reason": "stop",
-                "logprobs": None,
-            }
-        ],
-        "citations": citations(answer),
-        "abstained": answer.abstained,
-        "outcome": answer.outcome.value,
-    }
+    return completion(event[1])
 
 
-async def stream(job: Job, event: tuple[str, Any]) -> AsyncIterator[str]:
-    """Server-sent chat.completion.chunk events: the draft as it is written, then the checked answer's
-    citations in the final chunk, then [DONE]. A draft that fails the checks is followed by why, and by the
-    checked answer (also in the final chunk's `answer`)."""
-    cid, created = completion_id(), int(time.time())
-
-    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        body = {
-            "id": cid,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": MODEL,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
-            **extra,
-        }
-        return f"data: {json.dumps(body, ensure_ascii=False, separators=(',', ':'))}\n\n"
-
+async def stream(job: Job, event: Event) -> AsyncIterator[str]:
+    """Server-sent events: the draft as it is written, then the final chunk (see Chunks.final), then [DONE].
+    Leaving early (the client went away) cancels the job, which stops the model."""
+    chunks = Chunks()
     try:
-        yield chunk({"role": "assistant", "content": ""})
+        yield chunks.delta({"role": "assistant", "content": ""})
         draft = ""
         while event[0] == "piece":
             draft += event[1]
             if event[1]:
-                yield chunk({"content": event[1]})
+                yield chunks.delta({"content": event[1]})
             event = await job.next()
         if event[0] == "answer":
-            answer: Answer = event[1]
-            tail = "" if answer.text == draft.strip() else answer.text
-            if tail and draft.strip():  # the streamed draft failed a check: say so, then give the checked answer
-                tail = f"\n\n({answer.note()})\n\n{tail}"
-            yield chunk(
-                {"content": tail} if tail else {},
-                "stop",
-                citations=citations(answer),
-                abstained=answer.abstained,
-                outcome=answer.outcome.value,
-                answer=answer.text,
-            )
+            yield chunks.final(event[1], draft)
         else:
-            problem = error(event[1]) if event[0] == "error" else lost()
-            yield f"data: {json.dumps({'error': {'message': str(problem), 'type': problem.kind, 'code': problem.code}})}\n\n"
+            yield error_event(error(event[1]) if event[0] == "error" else lost())
         yield "data: [DONE]\n\n"
     finally:
         job.cancel()

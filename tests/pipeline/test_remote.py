@@ -18,6 +18,7 @@ import pytest
 
 from rag.answering import ask
 from rag.config import PROJECT_DIR, Settings, load_settings
+from rag.engine import with_api_path
 from rag.errors import (
     BadSettings,
     EngineBadResponse,
@@ -29,7 +30,7 @@ from rag.errors import (
 )
 from rag.indexing import index_files
 from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
-from rag.remote import RemoteEmbedder, RemoteGenerator, with_api_path
+from rag.remote import RemoteEmbedder, RemoteGenerator
 from rag.web.chat import ChatState, respond
 from rag.web.service import Service
 from tests.fake_engine import FakeEngine

@@ -53,7 +53,7 @@ index: install
 
 run: index
 	$(BIN)/rag ask "$(QUESTION)"
-	@echo "Chat UI: make serve   (then open http://127.0.0.1:7860)"
+	@echo "Chat UI and API: make serve   (then open http://127.0.0.1:7860; OpenAI-compatible API at http://127.0.0.1:7860/v1)"
 
 serve: index
 	$(BIN)/rag serve

@@ -63,6 +63,10 @@ class Response:
     def text(self) -> str:
         return self.answer().text
 
+    def close(self) -> None:
+        """Stop before the end: the model's stream is closed, so llama.cpp or a remote engine stops generating."""
+        self._steps.close()
+
 
 def ask(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> Response:
     """Answer `question` from the documents; a question with nothing to answer raises BadQuestion at once.

@@ -18,7 +18,7 @@ EPILOG = """examples:
   rag ask "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
   rag ask --json "Hàn Quốc và ASEAN nâng cấp quan hệ năm nào?"
   rag eval --gold eval/gold.jsonl --report eval/REPORT.md
-  rag serve --port 7860              open the chat UI
+  rag serve --port 7860              chat UI at /, OpenAI-compatible API at /v1
   rag check                          check that the answer engine runs on this CPU
 
 settings come from RAG_* environment variables (RAG_GGUF=/path/model.gguf uses your own model)."""
@@ -98,7 +98,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from rag import preflight
 
     if not settings.gguf_path.is_file():
-        raise ModelMissing(f"GGUF model not found at {settings.gguf_path} (run: python models/fetch.py, or set RAG_GGUF)")
+        raise ModelMissing(
+            f"GGUF model not found at {settings.gguf_path} (run: python models/fetch.py, or set RAG_GGUF)"
+        )
     features = preflight.compiled_features()
     refused = [f for f in features if f.startswith(preflight.REFUSED_FEATURES)]
     if refused:
@@ -177,8 +179,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=cmd_check)
 
-    p = sub.add_parser("serve", help="start the chat UI", epilog="example: rag serve --port 7860")
-    p.add_argument("--host", default="127.0.0.1")
+    p = sub.add_parser(
+        "serve",
+        help="serve the chat UI at / and an OpenAI-compatible API at /v1 on one port",
+        epilog="example: rag serve --port 7860   (then: curl http://127.0.0.1:7860/v1/models)\n"
+        "RAG_API_KEY=secret requires `Authorization: Bearer secret` on /v1 requests",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
     p.set_defaults(run=cmd_serve)
     return root

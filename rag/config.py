@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from rag.errors import BadSettings
@@ -36,6 +36,20 @@ class Settings:
     n_ctx: int = 2048
     max_answer_tokens: int = 96
     threads: int = max(1, min(4, os.cpu_count() or 1))
+    # Remote engines: any OpenAI-compatible server (llama.cpp server, vLLM, Ollama, TGI) instead of local models.
+    llm_url: str = ""  # e.g. http://gpu-box:8080/v1; empty: the local GGUF
+    llm_model: str = ""  # empty: the first model the server lists
+    llm_api_key: str = field(default="", repr=False)
+    embed_url: str = ""
+    embed_model: str = ""
+    embed_api_key: str = field(default="", repr=False)
+    engine_timeout_s: float = 60.0  # longest wait for a remote engine's next byte
+    # The HTTP API served beside the UI.
+    api_key: str = field(default="", repr=False)  # when set, /v1 requests need `Authorization: Bearer <key>`
+    queue_size: int = 16  # questions that may wait for the generator; more get 503
+    parallel_generations: int = 1  # answers generated at once; above 1 only with a remote engine that batches
+    request_timeout_s: float = 120.0  # queue wait plus answering, per request
+    max_request_kb: int = 256
 
     def __post_init__(self) -> None:
         for name in (
@@ -46,6 +60,9 @@ class Settings:
             "n_ctx",
             "max_answer_tokens",
             "threads",
+            "queue_size",
+            "parallel_generations",
+            "max_request_kb",
             "max_pages",
         ):
             value = getattr(self, name)
@@ -54,8 +71,18 @@ class Settings:
         for name in ("min_relevance", "min_relevance_same_language", "trust_not_found_below"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise BadSettings(f"{name} must be within 0..1, got {getattr(self, name)}")
-        if self.max_file_mb <= 0:
-            raise BadSettings(f"max_file_mb must be > 0, got {self.max_file_mb}")
+        for name in ("max_file_mb", "engine_timeout_s", "request_timeout_s"):
+            if getattr(self, name) <= 0:
+                raise BadSettings(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.parallel_generations > 1 and not self.llm_url:
+            raise BadSettings(
+                f"parallel_generations is {self.parallel_generations}, but a local GGUF model runs one generation "
+                "at a time: set RAG_LLM_URL to a server that batches requests, or leave it at 1"
+            )
+        for name in ("llm_url", "embed_url"):
+            url = getattr(self, name)
+            if url and not url.startswith(("http://", "https://")):
+                raise BadSettings(f"{name} must start with http:// or https://, got {url!r}")
         if self.candidates < self.top_k:
             raise BadSettings(f"candidates must be >= top_k ({self.top_k}), got {self.candidates}")
 
@@ -79,6 +106,17 @@ _ENV = {
     "RAG_MAX_FILE_MB": "max_file_mb",
     "RAG_MAX_PAGES": "max_pages",
     "RAG_N_CTX": "n_ctx",
+    "RAG_LLM_URL": "llm_url",
+    "RAG_LLM_MODEL": "llm_model",
+    "RAG_LLM_API_KEY": "llm_api_key",
+    "RAG_EMBED_URL": "embed_url",
+    "RAG_EMBED_MODEL": "embed_model",
+    "RAG_EMBED_API_KEY": "embed_api_key",
+    "RAG_ENGINE_TIMEOUT": "engine_timeout_s",
+    "RAG_API_KEY": "api_key",
+    "RAG_QUEUE_SIZE": "queue_size",
+    "RAG_PARALLEL_GENERATIONS": "parallel_generations",
+    "RAG_REQUEST_TIMEOUT": "request_timeout_s",
 }
 
 
@@ -101,4 +139,6 @@ def _parse(name: str, kind: object, raw: str) -> object:
             return float(raw)
     except ValueError:
         raise BadSettings(f"{name} must be a number, got {raw!r}") from None
+    if kind in ("str", str):
+        return raw.strip()
     return Path(raw).expanduser()

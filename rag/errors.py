@@ -47,3 +47,37 @@ class IndexProblem(RagError):
     """The index is missing, corrupt, locked or built with other settings."""
 
     exit_code = 5
+
+
+class EngineError(RagError):
+    """A remote model engine (an OpenAI-compatible server) failed; the message names it and the cause."""
+
+    exit_code = 6
+
+
+class EngineUnreachable(EngineError):
+    """Connection refused, name not resolved, or the connection broke."""
+
+
+class EngineTimeout(EngineError):
+    """The engine did not answer within the engine timeout."""
+
+
+class EngineFailed(EngineError):
+    """The engine answered with an error status (5xx, or a 4xx such as a refused key)."""
+
+
+class EngineBadResponse(EngineError):
+    """The engine's answer is not what the OpenAI API describes (not JSON, fields missing or of the wrong type)."""
+
+
+class Busy(RagError):
+    """Too many questions are already waiting for the generator."""
+
+    exit_code = 7
+
+
+class TooSlow(RagError):
+    """A question waited and ran longer than the request timeout."""
+
+    exit_code = 7

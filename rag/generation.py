@@ -8,7 +8,7 @@ from typing import Any
 
 from rag.errors import MissingDependency, ModelMissing
 from rag.preflight import ensure_engine_runs
-from rag.prompting import Prompt
+from rag.prompting import Prompt, chat_messages
 
 STOP = ["\n"]  # base-model answers are one line, as in the worked examples
 
@@ -62,8 +62,9 @@ class LlamaCppGenerator:
     def stream(self, prompt: Prompt) -> Iterator[str]:
         """Yield the answer's text pieces as the model writes them (greedy decoding)."""
         if self.has_chat_template:
-            messages = [{"role": "user", "content": f"{prompt.system}\n\n{prompt.user}"}]
-            chunks = self.llm.create_chat_completion(messages, max_tokens=self.max_tokens, temperature=0.0, stream=True)
+            chunks = self.llm.create_chat_completion(
+                chat_messages(prompt), max_tokens=self.max_tokens, temperature=0.0, stream=True
+            )
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:

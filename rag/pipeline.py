@@ -10,6 +10,7 @@ from rag.embedding import SentenceTransformerEmbedder
 from rag.generation import LlamaCppGenerator
 from rag.index import VectorIndex, check_compatible
 from rag.models import Embedder, Generator
+from rag.remote import RemoteEmbedder, RemoteGenerator
 
 
 @dataclass(frozen=True)
@@ -20,13 +21,28 @@ class Pipeline:
     embedder: Embedder
     index: VectorIndex
     generator: Generator
+    generation: str = ""  # the index generation loaded (see storage.current)
 
 
-def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+def make_embedder(settings: Settings) -> Embedder:
+    """The local sentence-transformers model, or a remote engine's /v1/embeddings when RAG_EMBED_URL is set."""
+    if settings.embed_url:
+        return RemoteEmbedder(
+            settings.embed_url, settings.embed_model, settings.embed_api_key, settings.engine_timeout_s
+        )
     return SentenceTransformerEmbedder(settings.embedder_path, threads=settings.threads)
 
 
-def make_generator(settings: Settings) -> LlamaCppGenerator:
+def make_generator(settings: Settings) -> Generator:
+    """The local GGUF model, or a remote engine's /v1/chat/completions when RAG_LLM_URL is set."""
+    if settings.llm_url:
+        return RemoteGenerator(
+            settings.llm_url,
+            settings.llm_model,
+            settings.llm_api_key,
+            settings.engine_timeout_s,
+            settings.max_answer_tokens,
+        )
     return LlamaCppGenerator(
         settings.gguf_path, settings.n_ctx, settings.threads, settings.max_answer_tokens, settings.state_dir
     )
@@ -34,7 +50,18 @@ def make_generator(settings: Settings) -> LlamaCppGenerator:
 
 def load_pipeline(settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None) -> Pipeline:
     """Open the index and pair it with the embedder it was built with."""
+    generation = storage.current(settings.index_dir)  # read first: a newer one found by load() is reloaded later
     index = storage.load(settings.index_dir)
     embedder = embedder or make_embedder(settings)
     check_compatible(index.info, embedder, settings.chunk_tokens)
-    return Pipeline(settings, embedder, index, generator or make_generator(settings))
+    return Pipeline(settings, embedder, index, generator or make_generator(settings), generation)
+
+
+def refreshed(pipeline: Pipeline) -> Pipeline:
+    """`pipeline`, or one over the live index generation when another process has saved a new one since.
+
+    Costs one small file read, so a long-running server can call it for every question.
+    """
+    if storage.current(pipeline.settings.index_dir) in ("", pipeline.generation):  # "": gone; keep what is loaded
+        return pipeline
+    return load_pipeline(pipeline.settings, pipeline.embedder, pipeline.generator)

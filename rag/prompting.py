@@ -77,3 +77,8 @@ def build_prompt(question: str, passages: Sequence[Passage], language: str) -> P
         f"Answer ({LANGUAGE_NAMES.get(language, 'English')}):"
     )
     return Prompt(system, user, completion)
+
+
+def chat_messages(prompt: Prompt) -> list[dict[str, str]]:
+    """The prompt as chat messages, the same for a local chat-template model and a remote engine."""
+    return [{"role": "user", "content": f"{prompt.system}\n\n{prompt.user}"}]

@@ -109,6 +109,14 @@ def exists(index_dir: Path) -> bool:
     return (index_dir / "CURRENT").is_file()
 
 
+def current(index_dir: Path) -> str:
+    """The live generation's name, "" when there is none: readers compare it to notice a new index."""
+    try:
+        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):
+        return ""
+
+
 # What damaged files raise; a wrong JSON shape is turned into ValueError where it is read, so that a
 # TypeError or AttributeError from a bug in the code is never reported as a damaged index.
 _DAMAGE = (OSError, ValueError, KeyError, RuntimeError, EOFError)

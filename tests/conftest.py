@@ -114,7 +114,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def served(real_pipeline: Pipeline, real_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """The UI on a free port, over a copy of the session's seed index (uploads must not leak into other tests)."""
-    from rag.web.server import launch
+    from rag.web.server import launch_in_background
     from rag.web.service import Service
 
     folder = tmp_path_factory.mktemp("ui")
@@ -122,6 +122,6 @@ def served(real_pipeline: Pipeline, real_settings: Settings, tmp_path_factory: p
     settings = real_settings.with_(index_dir=folder / "index", upload_dir=folder / "uploads")
     service = Service(load_pipeline(settings, real_pipeline.embedder, real_pipeline.generator))
     port = free_port()
-    demo = launch(service, "127.0.0.1", port, block=False)
+    demo = launch_in_background(service, "127.0.0.1", port)
     yield f"http://127.0.0.1:{port}/", service
     demo.close()

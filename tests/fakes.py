@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -41,12 +43,19 @@ class HashEmbedder:
 
 
 class EchoGenerator:
-    """Answers with the first passage's text and a citation; records the prompts it saw."""
+    """Answers with the first passage's text and a citation; records the prompts it saw.
+
+    With `pieces` and `delay` it streams the answer in that many pieces, pausing before each, like a slow model;
+    with `log` it appends a line per piece written and "closed" when it is stopped before the end.
+    """
 
     model_id = "echo"
 
-    def __init__(self, reply: str | None = None) -> None:
+    def __init__(self, reply: str | None = None, pieces: int = 2, delay: float = 0.0, log: Path | None = None) -> None:
         self.reply = reply
+        self.pieces = pieces
+        self.delay = delay
+        self.log = log
         self.prompts: list[Prompt] = []
 
     def warm_up(self) -> None:
@@ -58,5 +67,18 @@ class EchoGenerator:
             yield self.reply
             return
         first = re.search(r"^\[1\] \([^)]*\) (.*)$", prompt.user, re.MULTILINE)
-        text = first.group(1) if first else ""
-        yield from (text[:40], text[40:] + " [1]")
+        text = (first.group(1) if first else "") + " [1]"
+        size = -(-len(text) // self.pieces)
+        try:
+            for start in range(0, len(text), size):
+                time.sleep(self.delay)
+                self._note(f"piece {start}")
+                yield text[start : start + size]
+        except GeneratorExit:
+            self._note("closed")
+            raise
+
+    def _note(self, line: str) -> None:
+        if self.log:
+            with open(self.log, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")

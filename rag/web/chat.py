@@ -33,8 +33,9 @@ def respond(service: Service, question: str, chat: ChatState) -> Iterator[tuple[
     yield list(messages), gr.skip(), gr.skip(), ""
     draft = ""
     try:
-        with service.generating:
-            response = ask(question, service.pipeline, chat.questions)
+        pipeline = service.pipeline
+        with service.queue.hold(pipeline.settings.request_timeout_s):
+            response = ask(question, pipeline, chat.questions)
             for piece in response:
                 draft += piece
                 messages[-1] = {"role": "assistant", "content": html.escape(draft) + " ▌"}

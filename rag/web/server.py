@@ -1,16 +1,22 @@
-"""The chat page: its layout and events, served by Gradio; the pipeline is built once and shared."""
+"""`rag serve`: one ASGI app on one port, the chat page at / (its layout and events here), the OpenAI-compatible
+API at /v1 and /health; the pipeline is built once and shared."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import uvicorn
+from fastapi import FastAPI
 
 from rag.config import Settings
 from rag.loading import SUFFIXES
 from rag.pipeline import load_pipeline
+from rag.web.api import build_api
 from rag.web.chat import ChatState, respond
 from rag.web.render import NO_SOURCES, status_text
 from rag.web.service import Service
@@ -59,25 +65,54 @@ def build_ui(service: Service) -> gr.Blocks:
     return demo
 
 
-def launch(service: Service, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> gr.Blocks:
-    """Queue and serve the UI; with block=False it returns at once (tests run it in the background)."""
-    demo = build_ui(service).queue(max_size=64)
+def build_app(service: Service) -> FastAPI:
+    """The API's routes first, then the chat page mounted at / for every other path."""
     settings = service.pipeline.settings
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        prevent_thread_lock=not block,
+    app = build_api(service, settings.api_key, settings.max_request_kb * 1024, settings.request_timeout_s)
+    return gr.mount_gradio_app(
+        app,
+        build_ui(service).queue(max_size=64),
+        path="/",
+        footer_links=[],
         max_file_size=int(settings.max_file_mb * 1024 * 1024),
         css=CSS,
         theme=gr.themes.Soft(font=SYSTEM_FONTS, font_mono=MONO_FONTS),  # local fonts: the UI works offline
-        footer_links=[],
-        quiet=not block,
     )
-    return demo
+
+
+class Running:
+    """A server started in the background (by tests); `close()` stops it."""
+
+    def __init__(self, server: uvicorn.Server) -> None:
+        self.server = server
+        self.thread = threading.Thread(target=server.run, name="rag-serve", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not server.started and self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def launch(service: Service, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Serve the UI and the API until interrupted."""
+    print(f"chat UI at http://{host}:{port}/ · OpenAI-compatible API at http://{host}:{port}/v1", flush=True)
+    uvicorn.Server(_config(service, host, port)).run()
+
+
+def launch_in_background(service: Service, host: str = "127.0.0.1", port: int = 7860) -> Running:
+    """Serve the UI and the API from a thread; returns once they answer (tests use this)."""
+    return Running(uvicorn.Server(_config(service, host, port)))
+
+
+def _config(service: Service, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(build_app(service), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
 def main(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Load the index and both models once, then serve the chat UI."""
+    """Load the index and both models (or reach the remote engines) once, then serve."""
     pipeline = load_pipeline(settings)
     pipeline.embedder.warm_up()
     pipeline.generator.warm_up()

@@ -1,0 +1,174 @@
+"""The OpenAI chat-completions wire format: requests checked into a question, error bodies, and an Answer
+shaped as a chat.completion or as chat.completion.chunk events, with its citations."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any, Literal
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+
+from rag.answering import clean_question
+from rag.errors import BadQuestion, Busy, EngineError, EngineTimeout, EngineUnreachable, IndexProblem, RagError, TooSlow
+from rag.records import Answer
+
+MODEL = "rag"
+RETRY_AFTER_S = 5
+# The first class an error is an instance of decides; any other RagError is a 500.
+STATUS = {Busy: 503, TooSlow: 504, EngineTimeout: 504, EngineUnreachable: 503, EngineError: 502, IndexProblem: 503}
+
+
+class ApiError(Exception):
+    """An OpenAI-style error response."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        kind: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.kind, self.code, self.param, self.headers = status, kind, code, param, headers
+
+    def response(self) -> JSONResponse:
+        body = {"error": {"message": str(self), "type": self.kind, "param": self.param, "code": self.code}}
+        return JSONResponse(body, self.status, headers=self.headers)
+
+
+class Part(BaseModel):
+    type: StrictStr
+    text: StrictStr | None = None
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: StrictStr | list[Part] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """The fields this API reads; others (temperature, max_tokens, …) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: StrictStr
+    messages: list[Message] = Field(min_length=1)
+    stream: StrictBool = False
+
+
+def parse(body: bytes) -> ChatRequest:
+    try:
+        chat = ChatRequest.model_validate_json(body)
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        if first["type"] == "json_invalid":
+            raise ApiError(400, "the request body is not valid JSON", code="invalid_json") from None
+        raise ApiError(400, f"{where or 'body'}: {first['msg']}", param=where or None) from None
+    if chat.model != MODEL:
+        raise ApiError(
+            404, f"the model {chat.model!r} does not exist; use {MODEL!r}", code="model_not_found", param="model"
+        )
+    return chat
+
+
+def conversation(chat: ChatRequest, max_chars: int) -> tuple[str, list[str]]:
+    """The question (the last message, which must be the user's) and the earlier questions, which let a
+    follow-up ("and with Korea?") be searched together with the question it follows, as in the UI."""
+    last = chat.messages[-1]
+    if last.role != "user":
+        raise ApiError(400, "the last message must be the user's question", param="messages")
+    try:
+        question = clean_question(last.text(), max_chars)
+    except BadQuestion as problem:
+        raise ApiError(400, str(problem), param="messages", code="bad_question") from None
+    return question, [m.text() for m in chat.messages[:-1] if m.role == "user" and m.text().strip()]
+
+
+def error(problem: RagError) -> ApiError:
+    status = next((code for kind, code in STATUS.items() if isinstance(problem, kind)), 500)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if isinstance(problem, Busy | EngineUnreachable) else None
+    code = {503: "unavailable", 504: "timeout", 502: "engine_error"}.get(status, "server_error")
+    if isinstance(problem, Busy):
+        code = "queue_full"
+    return ApiError(status, str(problem), "server_error", code, headers=headers)
+
+
+def lost() -> ApiError:
+    return ApiError(500, "the answer was lost: the request was cancelled", "server_error")
+
+
+def completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def citations(answer: Answer) -> list[dict[str, Any]]:
+    """The answer's checked citations: n, source, title, date, start, end, page where known, text."""
+    return list(answer.to_dict()["citations"])
+
+
+def completion(answer: Answer) -> dict[str, Any]:
+    """The checked answer as a chat.completion, with citations, abstained and outcome beside the choices."""
+    return {
+        "id": completion_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.text},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "citations": citations(answer),
+        "abstained": answer.abstained,
+        "outcome": answer.outcome.value,
+    }
+
+
+class Chunks:
+    """Server-sent chat.completion.chunk events of one response, all with the same id."""
+
+    def __init__(self) -> None:
+        self.id, self.created = completion_id(), int(time.time())
+
+    def delta(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        body = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": MODEL,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            **extra,
+        }
+        return event(body)
+
+    def final(self, answer: Answer, draft: str) -> str:
+        """The last chunk: what the draft lacks of the checked answer (why it was replaced, then the answer),
+        and the answer's citations, abstained, outcome and checked text."""
+        tail = "" if answer.text == draft.strip() else answer.text
+        if tail and draft.strip():
+            tail = f"\n\n({answer.note()})\n\n{tail}"
+        extra = {"abstained": answer.abstained, "outcome": answer.outcome.value, "answer": answer.text}
+        return self.delta({"content": tail} if tail else {}, "stop", citations=citations(answer), **extra)
+
+
+def event(body: dict[str, Any]) -> str:
+    return f"data: {json.dumps(body, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+def error_event(problem: ApiError) -> str:
+    """An error inside a stream that has begun: the openai client raises it as an APIError."""
+    return event({"error": {"message": str(problem), "type": problem.kind, "code": problem.code}})

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.citations import MARKER
 from rag.config import Settings
 from rag.errors import RagError
 from rag.language import detect_language, fold
@@ -62,9 +63,23 @@ def is_correct(answer: str, must: Sequence[Sequence[str]]) -> bool:
     return all(any(fold(s) in text for s in group) for group in must)
 
 
-def own_words(answer: str) -> str:
-    """The answer without verbatim quotes and citation markers: the words written in its own language."""
+def lead_words(answer: str) -> str:
+    """The answer without verbatim quotes and citation markers: only the words it writes around its quotes."""
     return re.sub(r"“[^”]*”|《[^》]*》|\[[\d,\s]+\]", " ", answer)
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’.-]*")
+
+
+def without_names(answer: str) -> str:
+    """The whole answer less its citation markers and proper names (capitalized Latin-script words, as in
+    "Đặng Hoàng Giang" or "ASEAN"), which keep their own spelling in any language."""
+    return _WORD.sub(lambda w: " " if w.group(0)[0].isupper() else w.group(0), MARKER.sub(" ", answer))
+
+
+def in_language(text: str, language: str) -> bool:
+    """`text` reads as `language`; text without letters (numbers only) fits any language."""
+    return not re.search(r"[^\W\d_]", text) or detect_language(text) == language
 
 
 def score(item: GoldItem, result: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +87,6 @@ def score(item: GoldItem, result: dict[str, Any]) -> dict[str, Any]:
     ranked = list(dict.fromkeys(r["source"] for r in result["retrieved"]))
     rank = next((i for i, s in enumerate(ranked, 1) if s in item.sources), None)
     cited = {c["source"] for c in result["citations"]}
-    words = own_words(result["answer"])
     return {
         "id": item.id,
         "lang": item.lang,
@@ -84,7 +98,8 @@ def score(item: GoldItem, result: dict[str, Any]) -> dict[str, Any]:
         "gold_rank": rank,
         "cited_gold": len(cited & set(item.sources)),
         "cited": len(cited),
-        "language_ok": result["abstained"] or not re.search(r"[^\W\d_]", words) or detect_language(words) == item.lang,
+        "language_ok": in_language(without_names(result["answer"]), item.lang),
+        "lead_language_ok": result["abstained"] or in_language(lead_words(result["answer"]), item.lang),
     }
 
 
@@ -112,6 +127,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float | None]:
         "abstention_unanswerable": _share(unanswerable, lambda r: r["abstained"]),
         "false_abstention": _share(answerable, lambda r: r["abstained"]),
         "language_ok": _share(rows, lambda r: r["language_ok"]),
+        "lead_language_ok": _share(rows, lambda r: r["lead_language_ok"]),
         "latency_p50_s": statistics.median(latencies) if latencies else None,
         "latency_p95_s": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else None,
     }

@@ -19,7 +19,7 @@ from rag.citations import (
 )
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import BadSettings
-from rag.evaluation import is_correct, own_words
+from rag.evaluation import is_correct, lead_words
 from rag.language import detect_language, fold
 from rag.lexical import BM25, tokenize
 from rag.loading import find_date, find_title
@@ -146,7 +146,7 @@ def test_passages_are_numbered_and_deduplicated():
 def test_gold_matching_is_loose_about_form_not_content():
     assert is_correct("Họ nâng cấp quan hệ năm 2025 [1].", [["2025"], ["doi tac", "quan he"]])
     assert not is_correct("In 2024.", [["2025"]])
-    assert own_words("The documents say [1]: “Việt Nam năm 2025”").split() == ["The", "documents", "say", ":"]
+    assert lead_words("The documents say [1]: “Việt Nam năm 2025”").split() == ["The", "documents", "say", ":"]
 
 
 def test_settings_are_validated_with_the_bad_value_named(monkeypatch):

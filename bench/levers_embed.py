@@ -9,13 +9,14 @@ import numpy as np
 import torch
 
 from bench.levers_llm import thread_advice
-from bench.llm import select
 from bench.report import Section, ratio
 from bench.timing import measure
 from bench.workload import Budget
-from rag.embedding import Embedder
+from rag.embedding import SentenceTransformerEmbedder
 from rag.evaluation import GoldItem
+from rag.models import Embedder
 from rag.pipeline import Pipeline
+from rag.retrieval import retrieve
 
 
 def query_vectors(embedder: Embedder, gold: list[GoldItem]) -> np.ndarray:
@@ -36,14 +37,15 @@ def passage_recall(pipeline: Pipeline, gold: list[GoldItem], queries: np.ndarray
     out = {}
     for k in ks:
         found = [
-            any(p.chunk.source in q.sources for p in select(pipeline, q.question, v, k)) for q, v in zip(gold, queries)
+            any(p.chunk.source in q.sources for p in retrieve(q.question, pipeline, k, query=v).passages)
+            for q, v in zip(gold, queries)
         ]
         out[k] = float(np.mean(found))
     return out
 
 
 def _sample_texts(pipeline: Pipeline, n: int = 32) -> list[str]:
-    return [c.text for c in pipeline.retriever.index.chunks[:n]]
+    return [c.text for c in pipeline.index.chunks[:n]]
 
 
 def batching(s: Section, pipeline: Pipeline, budget: Budget) -> None:
@@ -82,10 +84,10 @@ def torch_threads(s: Section, pipeline: Pipeline, question: str, budget: Budget)
     s.text("Recommendation: " + thread_advice({r[0]: r[2] / r[1] for r in rows}, "torch"))
 
 
-def quantized(path, threads: int) -> Embedder:
+def quantized(path, threads: int) -> SentenceTransformerEmbedder:
     """An embedder whose transformer Linear layers run as int8 dynamic quantization (weights int8, activations
     quantized per batch)."""
-    embedder = Embedder(path, threads=threads)
+    embedder = SentenceTransformerEmbedder(path, threads=threads)
     torch.ao.quantization.quantize_dynamic(
         embedder.model[0].auto_model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
     )
@@ -98,7 +100,7 @@ def int8(s: Section, pipeline: Pipeline, gold: list[GoldItem], fp32_queries: np.
     started = time.perf_counter()
     q8 = quantized(pipeline.settings.embedder_path, pipeline.settings.threads)
     load_s = time.perf_counter() - started
-    index, fp32 = pipeline.retriever.index, pipeline.embedder
+    index, fp32 = pipeline.index, pipeline.embedder
     sources = [c.source for c in index.chunks]
     int8_queries = query_vectors(q8, gold)
     texts = _sample_texts(pipeline, budget.texts // 2)

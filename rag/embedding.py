@@ -11,7 +11,7 @@ import numpy as np
 from rag.errors import MissingDependency, ModelMissing
 
 
-class Embedder:
+class SentenceTransformerEmbedder:
     """Embeds queries and documents with a local sentence-transformers model (loaded on first use)."""
 
     def __init__(self, path: Path, threads: int = 2, max_tokens: int = 512) -> None:
@@ -29,6 +29,9 @@ class Embedder:
         if self._model is None:
             self._model = self._load()
         return self._model
+
+    def warm_up(self) -> None:
+        self.embed_queries(["warm up"])
 
     def _load(self) -> Any:
         if not (self.path / "modules.json").exists():

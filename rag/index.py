@@ -1,4 +1,4 @@
-"""The index in memory: chunks, their FAISS vectors, sentence vectors and how it was built (see storage.py)."""
+"""The index in memory: chunks, their FAISS vectors, sentence vectors, BM25 and how it was built (see storage.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import faiss
 import numpy as np
 
 from rag.errors import IndexProblem
+from rag.lexical import BM25
+from rag.models import Embedder
 from rag.records import Chunk
 
 FORMAT = 1
@@ -48,6 +50,7 @@ class VectorIndex:
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     files: dict[str, SourceFile] = field(default_factory=dict)
     _faiss: Any = None
+    _bm25: BM25 | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         dim = self.info.dimension
@@ -63,6 +66,13 @@ class VectorIndex:
         if self._faiss is None:
             self._faiss = make_faiss(self.vectors)
         return self._faiss
+
+    @property
+    def bm25(self) -> BM25:
+        """Keyword search over the chunks, built on first use."""
+        if self._bm25 is None:
+            self._bm25 = BM25([c.text for c in self.chunks])
+        return self._bm25
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Top-k (row, cosine) pairs for one unit query vector."""
@@ -83,7 +93,7 @@ class VectorIndex:
             [self.sentence_vectors[keep_sentences], sentence_vectors.reshape(-1, self.info.dimension)]
         )
         self.files[name] = file
-        self._faiss = None
+        self._faiss = self._bm25 = None
         self.__post_init__()
 
     def remove_source(self, name: str) -> None:
@@ -96,21 +106,29 @@ def make_faiss(vectors: np.ndarray) -> Any:
     """Exact inner-product search for small collections, HNSW for large ones."""
     dim = vectors.shape[1]
     if len(vectors) < HNSW_FROM:
-        index = faiss.IndexFlatIP(dim)
+        index: faiss.Index = faiss.IndexFlatIP(dim)
     else:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 96
+        hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 80
+        hnsw.hnsw.efSearch = 96
+        index = hnsw
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
 
 
-def check_compatible(index: VectorIndex, expected: BuildInfo) -> None:
-    """Refuse an index built with another embedder or chunker."""
-    if index.info != expected:
+def check_compatible(info: BuildInfo, embedder: Embedder, chunk_tokens: int) -> None:
+    """Refuse an index built with another embedder, vector size or chunk size.
+
+    The names are compared first, so a mismatch is reported without loading the embedding model.
+    """
+    built = f"index was built with {info.embedder} (dim {info.dimension}, {info.chunk_tokens} tokens/chunk)"
+    if (info.embedder, info.chunk_tokens) != (embedder.model_id, chunk_tokens):
         raise IndexProblem(
-            f"index was built with {index.info.embedder} (dim {index.info.dimension}, {index.info.chunk_tokens} tokens/chunk) "
-            f"but settings ask for {expected.embedder} (dim {expected.dimension}, {expected.chunk_tokens}): run `rag index --rebuild`"
+            f"{built} but settings ask for {embedder.model_id} at {chunk_tokens} tokens/chunk: run `rag index --rebuild`"
+        )
+    if info.dimension != embedder.dimension:
+        raise IndexProblem(
+            f"{built} but {embedder.model_id} makes {embedder.dimension}-dim vectors: run `rag index --rebuild`"
         )
 
 

@@ -1,4 +1,5 @@
-"""The gold-set eval as a regression test: the full pipeline must stay at or above measured levels (slow)."""
+"""The gold set keeps its promises, the language metric reads the whole answer, and a malformed gold file is
+reported with the line at fault."""
 
 from __future__ import annotations
 
@@ -9,22 +10,10 @@ import pytest
 
 from rag.config import PROJECT_DIR
 from rag.errors import RagError
-from rag.evaluation import GoldItem, evaluate, in_language, load_gold, summarize, without_names
+from rag.evaluation import in_language, load_gold, without_names
 from rag.language import detect_language, fold
 
 GOLD = PROJECT_DIR / "eval" / "gold.jsonl"
-# Floors set a little under the numbers in eval/REPORT.md, so a real regression fails and noise does not.
-FLOORS = {
-    "accuracy": 0.82,
-    "answerable_accuracy": 0.85,
-    "recall@1": 0.88,
-    "recall@5": 0.97,
-    "citation_recall": 0.90,
-    "citation_precision": 0.80,
-    "abstention_unanswerable": 0.55,
-    "language_ok": 0.95,
-}
-CEILINGS = {"false_abstention": 0.05}
 
 
 def test_gold_set_covers_what_it_promises():
@@ -75,22 +64,3 @@ def test_malformed_gold_line_is_reported_with_its_number(tmp_path):
     gold.write_text(json.dumps({"id": "a", "question": "q?", "must": [["x"]]}) + "\n{broken\n", encoding="utf-8")
     with pytest.raises(RagError, match=r"gold.jsonl:2: not a gold record"):
         load_gold(gold)
-
-
-def test_any_gold_file_in_the_format_is_accepted(fake_pipeline):
-    items = [
-        GoldItem("k1", "en", "Where is the kiwi bird native to?", (("New Zealand",),), ("en.txt",), True),
-        GoldItem("k2", "zh", "大熊猫的主要栖息地是哪里？", (("四川",),), ("zh.md",), True),
-    ]
-    rows = evaluate(items, fake_pipeline, progress=False)
-    summary = summarize(rows)
-    assert summary["questions"] == 2 and summary["recall@1"] == 1.0 and summary["accuracy"] == 1.0
-
-
-@pytest.mark.slow
-def test_full_pipeline_meets_its_floors(real_pipeline):
-    summary = summarize(evaluate(load_gold(GOLD), real_pipeline, progress=False))
-    for metric, floor in FLOORS.items():
-        assert summary[metric] >= floor, (metric, summary)
-    for metric, ceiling in CEILINGS.items():
-        assert summary[metric] <= ceiling, (metric, summary)

@@ -17,6 +17,7 @@ EPILOG = """examples:
   rag index --rebuild                start the index over
   rag ask "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
   rag ask --json "Hàn Quốc và ASEAN nâng cấp quan hệ năm nào?"
+  rag ask --json --translate "Who chaired the meeting on 9 December 2025?"   with translated sources
   rag eval --gold eval/gold.jsonl --report eval/REPORT.md
   rag serve --port 7860              open the chat UI
   rag check                          check that the answer engine runs on this CPU
@@ -57,6 +58,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answering import ask, clean_question
     from rag.index import stale_sources
     from rag.pipeline import load_pipeline
+    from rag.translation import with_translations
 
     question = clean_question(" ".join(args.question), settings.max_question_chars)  # before any model loads
     pipeline = load_pipeline(settings)
@@ -69,12 +71,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     response = ask(question, pipeline)
+    if not args.json:
+        for piece in response:
+            print(piece, end="", flush=True)
+    answer = response.answer()
+    if args.translate:
+        similarity = settings.min_translation_similarity
+        answer = with_translations(answer, pipeline.generator, pipeline.embedder, similarity)
     if args.json:
-        print(json.dumps(response.answer().to_dict(), ensure_ascii=False, indent=1))
-        return 0
-    for piece in response:
-        print(piece, end="", flush=True)
-    print_answer(response.answer())
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print_answer(answer)
     return 0
 
 
@@ -90,6 +97,8 @@ def print_answer(result: Answer) -> None:
     for c in result.citations:
         where = f"{c.source}:{c.start}-{c.end}" + (f", {c.date}" if c.date else "")
         print(f"  [{c.n}] {where}  {c.text[:160]}")
+        if c.translation:
+            print(f"      (machine translation) {c.translation[:160]}")
     print(f"({result.latency_s:.2f} s)")
 
 
@@ -97,7 +106,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from rag import preflight
 
     if not settings.gguf_path.is_file():
-        raise ModelMissing(f"GGUF model not found at {settings.gguf_path} (run: python models/fetch.py, or set RAG_GGUF)")
+        raise ModelMissing(
+            f"GGUF model not found at {settings.gguf_path} (run: python models/fetch.py, or set RAG_GGUF)"
+        )
     features = preflight.compiled_features()
     refused = [f for f in features if f.startswith(preflight.REFUSED_FEATURES)]
     if refused:
@@ -152,6 +163,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("question", nargs="+", help="the question, in English, Vietnamese or Chinese")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
+    p.add_argument(
+        "--translate",
+        action="store_true",
+        help="also translate each cited passage written in another language than the question (citations[].translation)",
+    )
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser(

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.citations import MARKER
+from rag.citations import without_markers
 from rag.config import Settings
 from rag.errors import RagError
-from rag.language import detect_language, fold
+from rag.language import detect_language, fold, written_in
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
@@ -71,20 +71,6 @@ def lead_words(answer: str) -> str:
     return re.sub(r"“[^”]*”|《[^》]*》|\[[\d,\s]+\]", " ", answer)
 
 
-_WORD = re.compile(r"[^\W\d_][\w'’.-]*")
-
-
-def without_names(answer: str) -> str:
-    """The whole answer less its citation markers and proper names (capitalized Latin-script words, as in
-    "Đặng Hoàng Giang" or "ASEAN"), which keep their own spelling in any language."""
-    return _WORD.sub(lambda w: " " if w.group(0)[0].isupper() else w.group(0), MARKER.sub(" ", answer))
-
-
-def in_language(text: str, language: str) -> bool:
-    """`text` reads as `language`; text without letters (numbers only) fits any language."""
-    return not re.search(r"[^\W\d_]", text) or detect_language(text) == language
-
-
 def score(item: GoldItem, result: dict[str, Any]) -> dict[str, Any]:
     """Per-question measurements added to the `rag ask --json` record."""
     ranked = list(dict.fromkeys(r["source"] for r in result["retrieved"]))
@@ -101,8 +87,8 @@ def score(item: GoldItem, result: dict[str, Any]) -> dict[str, Any]:
         "gold_rank": rank,
         "cited_gold": len(cited & set(item.sources)),
         "cited": len(cited),
-        "language_ok": in_language(without_names(result["answer"]), item.lang),
-        "lead_language_ok": result["abstained"] or in_language(lead_words(result["answer"]), item.lang),
+        "language_ok": written_in(without_markers(result["answer"]), item.lang),
+        "lead_language_ok": result["abstained"] or written_in(lead_words(result["answer"]), item.lang, names=True),
     }
 
 

@@ -67,6 +67,7 @@ class Citation:
     text: str
     title: str
     date: str | None
+    translation: str = ""  # the text in the asker's language, when it is in another and has been translated
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class Outcome(StrEnum):
     """How the answer's text came about."""
 
     ANSWERED = "answered"  # the model's draft passed every check and is the answer
-    QUOTED = "quoted"  # the draft failed a check (see Answer.reason): the best passages are quoted instead
+    QUOTED = "quoted"  # the draft failed a check (see Answer.reason): the best passages are quoted (translated) instead
     OVERRULED = "overruled"  # the model said "not found" but the passages are relevant enough: they are quoted
     GATED = "gated"  # no passage was relevant enough: abstained before generating
     REFUSED = "refused"  # the model said "not found" and that verdict was trusted

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from rag.lexical import tokenize
-from rag.prompting import Prompt
+from rag.prompting import TRANSLATE, Prompt
 
 
 class HashEmbedder:
@@ -41,12 +41,14 @@ class HashEmbedder:
 
 
 class EchoGenerator:
-    """Answers with the first passage's text and a citation; records the prompts it saw."""
+    """Answers with the first passage's text and a citation (or with `reply`); translates with `translations`
+    (source text -> its translation; anything else is "translated" to nothing). Records the prompts it saw."""
 
     model_id = "echo"
 
-    def __init__(self, reply: str | None = None) -> None:
+    def __init__(self, reply: str | None = None, translations: dict[str, str] | None = None) -> None:
         self.reply = reply
+        self.translations = translations or {}
         self.prompts: list[Prompt] = []
 
     def warm_up(self) -> None:
@@ -54,6 +56,10 @@ class EchoGenerator:
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         self.prompts.append(prompt)
+        if prompt.system == TRANSLATE:
+            source = re.search(r"^Text: “(.*)”$", prompt.user, re.MULTILINE)
+            yield self.translations.get(source.group(1) if source else "", "")
+            return
         if self.reply is not None:
             yield self.reply
             return

@@ -8,10 +8,11 @@ import re
 
 import pytest
 
+from rag.citations import without_markers
 from rag.config import PROJECT_DIR
 from rag.errors import RagError
-from rag.evaluation import in_language, load_gold, without_names
-from rag.language import detect_language, fold
+from rag.evaluation import load_gold
+from rag.language import detect_language, fold, written_in
 
 GOLD = PROJECT_DIR / "eval" / "gold.jsonl"
 
@@ -56,7 +57,7 @@ def test_at_least_20_questions_need_a_fact_stated_only_in_another_language():
     ],
 )
 def test_language_counts_the_whole_answer_less_markers_and_names(answer, language, expected):
-    assert in_language(without_names(answer), language) is expected
+    assert written_in(without_markers(answer), language) is expected
 
 
 def test_malformed_gold_line_is_reported_with_its_number(tmp_path):

@@ -12,7 +12,7 @@ from rag.citations import citations_for, strip_invalid
 from rag.config import Settings
 from rag.conversation import search_text
 from rag.errors import BadQuestion
-from rag.extraction import focus
+from rag.extraction import answer_spans
 from rag.language import detect_language
 from rag.models import Embedder
 from rag.pipeline import Pipeline
@@ -108,7 +108,7 @@ def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Genera
         relevance = f"best passage relevance {passages[0].relevance:.2f} < {needed:.2f}"
         verdict = Verdict(NOT_FOUND[language], Outcome.GATED, relevance)
     else:
-        passages = [focus(p, query, pipeline.embedder, settings.span_chars) for p in passages]
+        passages = answer_spans(passages, query, pipeline.embedder, settings.span_chars)
         for piece in pipeline.generator.stream(build_prompt(question, passages, language)):
             draft += piece
             yield piece

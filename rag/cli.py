@@ -134,7 +134,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from rag.evaluation import run_eval
 
-    run_eval(args.gold, settings, out=args.out, report=args.report, ablations=args.ablations)
+    run_eval(args.gold, settings, out=args.out, report=args.report, ablations=args.ablations, generators=args.models)
     return 0
 
 
@@ -178,7 +178,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"), help="gold JSONL file")
     p.add_argument("--out", type=Path, help="write one JSON line per question here")
     p.add_argument("--report", type=Path, help="write a Markdown report here")
-    p.add_argument("--ablations", action="store_true", help="also score dense-only and other top-k settings")
+    p.add_argument(
+        "--ablations", action="store_true", help="also score each ablation (dense only, top-k, checks, gate, ...)"
+    )
+    p.add_argument("--models", type=Path, nargs="*", default=[], help="also score the full pipeline with these GGUFs")
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -25,13 +26,13 @@ def clauses(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: int) -> Passage:
+def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: int) -> tuple[Passage, float]:
     """The passage cut to its best clause (by cosine to the question vector `query`) and the neighbours that fit in
-    `max_chars`; a passage that fits already is returned as it is."""
-    if len(passage.text) <= max_chars:
-        return passage
-    spans = clauses(passage.text)
+    `max_chars` (a passage that fits already is kept whole), and that best clause's cosine."""
+    spans = clauses(passage.text) or [(0, len(passage.text))]
     scores = embedder.embed_documents([passage.text[a:b] for a, b in spans]) @ query
+    if len(passage.text) <= max_chars:
+        return passage, float(scores.max())
     first = last = int(np.argmax(scores))
     while True:
         grow = [i for i in (first - 1, last + 1) if 0 <= i < len(spans)]
@@ -42,4 +43,12 @@ def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: in
         first, last = min(first, best), max(last, best)
     start, end = spans[first][0], spans[last][1]
     text = passage.text[start:end].rstrip(",;:，；：、 ")
-    return replace(passage, start=passage.start + start, end=passage.start + start + len(text), text=text)
+    span = replace(passage, start=passage.start + start, end=passage.start + start + len(text), text=text)
+    return span, float(scores.max())
+
+
+def answer_spans(passages: Sequence[Passage], query: np.ndarray, embedder: Embedder, max_chars: int) -> list[Passage]:
+    """Each passage cut to its answering clauses (see `focus`), ordered and numbered by their best clause's cosine
+    to the question: a passage that states the asked fact in one clause comes before one that is merely similar."""
+    focused = sorted((focus(p, query, embedder, max_chars) for p in passages), key=lambda pair: -pair[1])
+    return [replace(span, n=n) for n, (span, _) in enumerate(focused, 1)]

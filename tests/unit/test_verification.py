@@ -103,7 +103,7 @@ def test_focus_keeps_the_best_clause_and_exact_offsets():
     chunk = Chunk("a.txt", 9, len(document), text, "vi", "Tiêu đề", None, ((9, len(document)),))
     whole = Passage(1, chunk, 9, len(document), text, 0.7)
     query = embedder.embed_queries(["nước điều phối quan hệ đối thoại ASEAN-New Zealand giai đoạn nào"])[0]
-    span = focus(whole, query, embedder, max_chars=120)
+    span, score = focus(whole, query, embedder, max_chars=120)
     assert "nước điều phối quan hệ đối thoại ASEAN-New Zealand giai đoạn 7/2024-7/2027" in span.text
     assert len(span.text) <= 120 and document[span.start : span.end] == span.text
-    assert focus(whole, query, embedder, max_chars=1000) is whole
+    assert focus(whole, query, embedder, max_chars=1000)[0] is whole and score > 0.5

@@ -6,27 +6,24 @@ import math
 import re
 import time
 import unicodedata
-from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
-from rag.citations import (
-    citations_for,
-    names_supported,
-    numbers_supported,
-    quote_evidence,
-    repeats_question,
-    strip_invalid,
-    without_markers,
-)
+from rag.citations import citations_for, strip_invalid
 from rag.config import Settings
 from rag.conversation import search_text
 from rag.errors import BadQuestion
+from rag.extraction import answer_spans
 from rag.language import detect_language
+from rag.models import Embedder
 from rag.pipeline import Pipeline
 from rag.prompting import NOT_FOUND_MARK, build_prompt
 from rag.records import Answer, Outcome, Passage
 from rag.retrieval import retrieve
+from rag.translation import quote_evidence, translate_passages
+from rag.verification import cite_best, failed_check
 
+CLOSE_SECOND = 0.05  # a second passage this close in relevance to the best is quoted too
 NOT_FOUND = {
     "en": "The documents do not contain the answer to this question.",
     "vi": "Tài liệu không chứa câu trả lời cho câu hỏi này.",
@@ -91,18 +88,22 @@ def clean_question(question: str, max_chars: int) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the checks made of a draft: the text to show and how it came about."""
+    """What the checks made of a draft: the text to show, how it came about, and what its citations point at."""
 
     text: str
     outcome: Outcome
     reason: str = ""
+    cited: tuple[Passage, ...] = ()  # the passages (or the spans of them) that the text's markers point at
+    translations: Mapping[int, str] = field(default_factory=dict)  # passage number -> its translation
 
 
 def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Generator[str, None, Answer]:
     started = time.perf_counter()
     settings = pipeline.settings
     language = detect_language(question)
-    found = retrieve(search_text(question, history), pipeline)
+    searched = search_text(question, history)
+    query = pipeline.embedder.embed_queries([searched])[0]
+    found = retrieve(searched, pipeline, query=query)
     passages = list(found.passages)
     timings = {"retrieve_s": time.perf_counter() - started}
     draft = ""
@@ -112,13 +113,16 @@ def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Genera
         shown = math.floor(passages[0].relevance * 1000) / 1000  # rounded down, so it never reads as enough
         verdict = Verdict(NOT_FOUND[language], Outcome.GATED, f"best passage relevance {shown:.3f} < {needed:.2f}")
     else:
+        passages = answer_spans(passages, query, pipeline.embedder, settings.span_chars)
         for piece in pipeline.generator.stream(build_prompt(question, passages, language)):
             draft += piece
             yield piece
+        timings["draft_s"] = time.perf_counter() - started
         trust_not_found = passages[0].relevance < settings.trust_not_found_below
-        verdict = verify(draft, passages, question, language, trust_not_found)
+        verdict = verify(draft, passages, question, language, trust_not_found, pipeline.embedder, settings.min_support)
+        if verdict.outcome in (Outcome.QUOTED, Outcome.OVERRULED):
+            verdict = quote_instead(verdict, passages, language, pipeline)
     timings["total_s"] = time.perf_counter() - started
-    citations = citations_for(verdict.text, passages)
     return Answer(
         question,
         verdict.text,
@@ -126,9 +130,9 @@ def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Genera
         verdict.outcome,
         draft=draft,
         reason=verdict.reason,
-        citations=citations,
+        citations=citations_for(verdict.text, verdict.cited, verdict.translations),
         retrieved=found.hits,
-        passages=found.passages,
+        passages=tuple(passages),
         timings=timings,
     )
 
@@ -140,40 +144,43 @@ def gate(settings: Settings, best: Passage, language: str) -> float:
 
 
 def verify(
-    raw: str, passages: Sequence[Passage], question: str, language: str, trust_not_found: bool = True
+    raw: str,
+    passages: Sequence[Passage],
+    question: str,
+    language: str,
+    trust_not_found: bool = True,
+    embedder: Embedder | None = None,
+    min_support: float = 0.0,
 ) -> Verdict:
-    """Keep the model's answer only when it passes every check (see `failed_check`); otherwise quote the best
-    passages, and say which check failed.
+    """Keep the model's answer only when it passes every check (rag.verification); otherwise the verdict says
+    which check failed and that the passages are to be quoted instead (its text is then empty).
 
     A small model often says "not found" when the passage is in another language; with
     `trust_not_found` False that verdict is overruled by the retrieval score and the passage is quoted.
+    With an `embedder`, a draft that forgot its marker is given that of the passage backing it best, and each
+    sentence must come within `min_support` cosine of its passages.
     """
     text = strip_invalid(raw.strip(), passages)
     if NOT_FOUND_MARK in text.upper() or text in NOT_FOUND.values():
         if trust_not_found:
             return Verdict(NOT_FOUND[language], Outcome.REFUSED)
-        return Verdict(quote_evidence(passages, language), Outcome.OVERRULED)
-    failed = failed_check(text, passages, question, language)
+        return Verdict("", Outcome.OVERRULED)
+    if embedder is not None and min_support > 0:
+        text = cite_best(text, passages, embedder, min_support)
+    failed = failed_check(text, passages, question, language, embedder, min_support)
     if failed:
-        return Verdict(quote_evidence(passages, language), Outcome.QUOTED, failed)
-    return Verdict(text, Outcome.ANSWERED)
+        return Verdict("", Outcome.QUOTED, failed)
+    return Verdict(text, Outcome.ANSWERED, cited=tuple(passages))
 
 
-def failed_check(text: str, passages: Sequence[Passage], question: str, language: str) -> str:
-    """The first check a draft fails, as a short reason; "" when it cites a passage, is in the question's language,
-    states only numbers and names found in the cited passages (or the question) and does not restate the question."""
-    words = without_markers(text)
-    cited = citations_for(text, passages)
-    if not words:
-        return "empty answer"
-    if not cited:
-        return "no citation"
-    if detect_language(words) != language and re.search(r"[^\W\d_]", words):
-        return "wrong language"
-    if not numbers_supported(text, cited):
-        return "number not in cited passage"
-    if not names_supported(text, cited, question):
-        return "name not in cited passage"
-    if repeats_question(text, question):
-        return "restates the question"
-    return ""
+def quote_instead(verdict: Verdict, passages: Sequence[Passage], language: str, pipeline: Pipeline) -> Verdict:
+    """The verdict with the best passage (and a runner-up of near-equal relevance) quoted, translated into
+    `language` when it is written in another one and the translation checks out."""
+    settings = pipeline.settings
+    chosen = [*passages[:1], *(p for p in passages[1:2] if p.relevance >= passages[0].relevance - CLOSE_SECOND)]
+    translations = {}
+    if settings.translate_quotes:
+        generator, embedder = pipeline.generator, pipeline.embedder
+        translations = translate_passages(chosen, language, generator, embedder, settings.min_translation_similarity)
+    text = quote_evidence(chosen, language, translations)
+    return replace(verdict, text=text, cited=tuple(chosen), translations=translations)

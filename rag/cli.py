@@ -17,6 +17,7 @@ EPILOG = """examples:
   rag index --rebuild                start the index over
   rag ask "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
   rag ask --json "Hàn Quốc và ASEAN nâng cấp quan hệ năm nào?"
+  rag ask --json --translate "Who chaired the meeting on 9 December 2025?"   with translated sources
   rag eval --gold eval/gold.jsonl --report eval/REPORT.md
   rag serve --port 7860              chat UI at /, OpenAI-compatible API at /v1
   rag check                          check that the answer engine runs on this CPU
@@ -57,6 +58,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answering import ask, clean_question
     from rag.index import stale_sources
     from rag.pipeline import load_pipeline
+    from rag.translation import with_translations
 
     question = clean_question(" ".join(args.question), settings.max_question_chars)  # before any model loads
     pipeline = load_pipeline(settings)
@@ -69,12 +71,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     response = ask(question, pipeline)
+    if not args.json:
+        for piece in response:
+            print(piece, end="", flush=True)
+    answer = response.answer()
+    if args.translate:
+        similarity = settings.min_translation_similarity
+        answer = with_translations(answer, pipeline.generator, pipeline.embedder, similarity)
     if args.json:
-        print(json.dumps(response.answer().to_dict(), ensure_ascii=False, indent=1))
-        return 0
-    for piece in response:
-        print(piece, end="", flush=True)
-    print_answer(response.answer())
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print_answer(answer)
     return 0
 
 
@@ -91,6 +98,8 @@ def print_answer(result: Answer) -> None:
         where = f"{c.source} p. {c.page}, chars {c.start}-{c.end}" if c.page else f"{c.source}:{c.start}-{c.end}"
         where += f", {c.date}" if c.date else ""
         print(f"  [{c.n}] {where}  {c.text[:160]}")
+        if c.translation:
+            print(f"      (machine translation) {c.translation[:160]}")
     print(f"({result.latency_s:.2f} s)")
 
 
@@ -126,7 +135,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from rag.evaluation import run_eval
 
-    run_eval(args.gold, settings, out=args.out, report=args.report, ablations=args.ablations)
+    run_eval(args.gold, settings, out=args.out, report=args.report, ablations=args.ablations, generators=args.models)
     return 0
 
 
@@ -159,6 +168,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("question", nargs="+", help="the question, in English, Vietnamese or Chinese")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
+    p.add_argument(
+        "--translate",
+        action="store_true",
+        help="also translate each cited passage written in another language than the question (citations[].translation)",
+    )
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser(
@@ -169,7 +183,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"), help="gold JSONL file")
     p.add_argument("--out", type=Path, help="write one JSON line per question here")
     p.add_argument("--report", type=Path, help="write a Markdown report here")
-    p.add_argument("--ablations", action="store_true", help="also score dense-only and other top-k settings")
+    p.add_argument(
+        "--ablations", action="store_true", help="also score each ablation (dense only, top-k, checks, gate, ...)"
+    )
+    p.add_argument("--models", type=Path, nargs="*", default=[], help="also score the full pipeline with these GGUFs")
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser(

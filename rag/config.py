@@ -30,6 +30,11 @@ class Settings:
     min_relevance: float = 0.50
     min_relevance_same_language: float = 0.55
     trust_not_found_below: float = 0.0  # the model's own "not found" is accepted below this relevance
+    # Each sentence of a kept answer must come this close (cosine) to a sentence of the passages it cites.
+    min_support: float = 0.50
+    translate_quotes: bool = True  # a quoted passage in another language is shown translated, when that checks out
+    min_translation_similarity: float = 0.70  # cosine a translation needs to its original to be shown
+    span_chars: int = 240  # a longer passage is cut to the clauses that answer the question, for prompt and quote
     max_question_chars: int = 2000
     max_file_mb: float = 20.0
     max_pages: int = 2000  # a longer PDF is refused
@@ -64,11 +69,18 @@ class Settings:
             "parallel_generations",
             "max_request_kb",
             "max_pages",
+            "span_chars",
         ):
             value = getattr(self, name)
             if value <= 0:
                 raise BadSettings(f"{name} must be > 0, got {value}")
-        for name in ("min_relevance", "min_relevance_same_language", "trust_not_found_below"):
+        for name in (
+            "min_relevance",
+            "min_relevance_same_language",
+            "trust_not_found_below",
+            "min_support",
+            "min_translation_similarity",
+        ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise BadSettings(f"{name} must be within 0..1, got {getattr(self, name)}")
         for name in ("max_file_mb", "engine_timeout_s", "request_timeout_s"):

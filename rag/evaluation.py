@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.citations import without_markers
 from rag.config import Settings
 from rag.errors import RagError
-from rag.language import detect_language, fold
+from rag.language import detect_language, fold, written_in
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
@@ -65,8 +66,8 @@ def is_correct(answer: str, must: Sequence[Sequence[str]]) -> bool:
     return all(any(fold(s) in text for s in group) for group in must)
 
 
-def own_words(answer: str) -> str:
-    """The answer without verbatim quotes and citation markers: the words written in its own language."""
+def lead_words(answer: str) -> str:
+    """The answer without verbatim quotes and citation markers: only the words it writes around its quotes."""
     return re.sub(r"“[^”]*”|《[^》]*》|\[[\d,\s]+\]", " ", answer)
 
 
@@ -75,7 +76,6 @@ def score(item: GoldItem, result: dict[str, Any]) -> dict[str, Any]:
     ranked = list(dict.fromkeys(r["source"] for r in result["retrieved"]))
     rank = next((i for i, s in enumerate(ranked, 1) if s in item.sources), None)
     cited = {c["source"] for c in result["citations"]}
-    words = own_words(result["answer"])
     return {
         "id": item.id,
         "lang": item.lang,
@@ -87,7 +87,8 @@ def score(item: GoldItem, result: dict[str, Any]) -> dict[str, Any]:
         "gold_rank": rank,
         "cited_gold": len(cited & set(item.sources)),
         "cited": len(cited),
-        "language_ok": result["abstained"] or not re.search(r"[^\W\d_]", words) or detect_language(words) == item.lang,
+        "language_ok": written_in(without_markers(result["answer"]), item.lang),
+        "lead_language_ok": result["abstained"] or written_in(lead_words(result["answer"]), item.lang, names=True),
     }
 
 
@@ -115,6 +116,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float | None]:
         "abstention_unanswerable": _share(unanswerable, lambda r: r["abstained"]),
         "false_abstention": _share(answerable, lambda r: r["abstained"]),
         "language_ok": _share(rows, lambda r: r["language_ok"]),
+        "lead_language_ok": _share(rows, lambda r: r["lead_language_ok"]),
         "latency_p50_s": statistics.median(latencies) if latencies else None,
         "latency_p95_s": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else None,
     }
@@ -132,13 +134,18 @@ def evaluate(items: list[GoldItem], pipeline: Pipeline, progress: bool = True) -
     return rows
 
 
+NO_GATE = {"min_relevance": 0.0, "min_relevance_same_language": 0.0}
 ABLATIONS: dict[str, dict[str, Any]] = {
     "dense only (no BM25)": {"lexical": False},
+    "top_k=1": {"top_k": 1},
     "top_k=4": {"top_k": 4},
-    "top_k=6": {"top_k": 6},
-    "no relevance gate": {"min_relevance": 0.0, "min_relevance_same_language": 0.0},
+    "whole passages (no clause focus)": {"span_chars": 100_000},
+    "no semantic support check": {"min_support": 0.0},
+    "no translation of quotes": {"translate_quotes": False},
+    "no relevance gate": NO_GATE,
     "one gate (0.50) for all languages": {"min_relevance_same_language": 0.50},
     "model 'not found' trusted": {"trust_not_found_below": 1.0},
+    "model 'not found' trusted, no gate": {"trust_not_found_below": 1.0, **NO_GATE},
 }
 
 
@@ -148,17 +155,21 @@ def run_eval(
     out: Path | None = None,
     report: Path | None = None,
     ablations: bool | list[str] = False,
+    generators: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """Evaluate the configured pipeline (and, if asked, its ablations); print and save the results."""
+    """Evaluate the configured pipeline (and, if asked, its ablations and the full pipeline with each of
+    `generators`); print and save the results."""
     from rag.pipeline import load_pipeline, make_embedder, make_generator
 
     items = load_gold(gold)
     embedder, generator = make_embedder(settings), make_generator(settings)
     chosen = ABLATIONS if ablations is True else {k: ABLATIONS[k] for k in ablations or []}
     variants: dict[str, dict[str, Any]] = {"full pipeline": {}} | chosen
+    variants |= {f"generator {path.name}": {"gguf_path": path} for path in generators}
     results: dict[str, Any] = {}
     for name, changes in variants.items():
-        pipeline = load_pipeline(settings.with_(**changes), embedder, generator)
+        own = make_generator(settings.with_(**changes)) if "gguf_path" in changes else generator
+        pipeline = load_pipeline(settings.with_(**changes), embedder, own)
         rows = evaluate(items, pipeline)
         results[name] = {
             "overall": summarize(rows),
@@ -225,5 +236,20 @@ def render_report(gold: Path, settings: Settings, generator: str, embedder: str,
         lines += [
             f"| {name} | " + " | ".join(_fmt(r["overall"][m]) for m in metrics[1:]) + " |"
             for name, r in results.items()
+        ]
+    models = {name: r for name, r in results.items() if name.startswith("generator ")}
+    if models:
+        shown = ("accuracy", "language_ok", "citation_precision", "false_abstention", "latency_p50_s")
+        lines += [
+            "",
+            "## By generator and question language",
+            "",
+            "| generator | language | " + " | ".join(shown) + " |",
+        ]
+        lines += ["|---|---" + "|---" * len(shown) + "|"]
+        lines += [
+            f"| {name.removeprefix('generator ')} | {part} | " + " | ".join(_fmt(r[part][m]) for m in shown) + " |"
+            for name, r in models.items()
+            for part in ("overall", "en", "vi", "zh")
         ]
     return "\n".join(lines) + "\n"

@@ -30,3 +30,18 @@ def fold(text: str) -> str:
     text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
     text = re.sub(r"[\-\u2010-\u2015\u2212]", " ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’.-]*")
+
+
+def without_names(text: str) -> str:
+    """`text` less its proper names: capitalized Latin-script words ("Đặng Hoàng Giang", "ASEAN"), which keep
+    their own spelling whatever the language around them."""
+    return _WORD.sub(lambda word: " " if word.group(0)[0].isupper() else word.group(0), text)
+
+
+def written_in(text: str, language: str, names: bool = False) -> bool:
+    """`text` reads as `language`, proper names left out unless `names`; text without letters fits any language."""
+    words = text if names else without_names(text)
+    return not re.search(r"[^\W\d_]", words) or detect_language(words) == language

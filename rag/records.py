@@ -80,6 +80,7 @@ class Citation:
     title: str
     date: str | None
     page: int | None = None  # 1-based page where the cited text starts; None for formats without pages
+    translation: str = ""  # the text in the asker's language, when it is in another and has been translated
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class Outcome(StrEnum):
     """How the answer's text came about."""
 
     ANSWERED = "answered"  # the model's draft passed every check and is the answer
-    QUOTED = "quoted"  # the draft failed a check (see Answer.reason): the best passages are quoted instead
+    QUOTED = "quoted"  # the draft failed a check (see Answer.reason): the best passages are quoted (translated) instead
     OVERRULED = "overruled"  # the model said "not found" but the passages are relevant enough: they are quoted
     GATED = "gated"  # no passage was relevant enough: abstained before generating
     REFUSED = "refused"  # the model said "not found" and that verdict was trusted

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.lexical import tokenize
-from rag.prompting import Prompt
+from rag.prompting import TRANSLATE, Prompt
 
 
 class HashEmbedder:
@@ -43,7 +43,8 @@ class HashEmbedder:
 
 
 class EchoGenerator:
-    """Answers with the first passage's text and a citation; records the prompts it saw.
+    """Answers with the first passage's text and a citation (or with `reply`); translates with `translations`
+    (source text -> its translation; anything else is "translated" to nothing). Records the prompts it saw.
 
     With `pieces` and `delay` it streams the answer in that many pieces, pausing before each, like a slow model;
     with `log` it appends a line per piece written and "closed" when it is stopped before the end.
@@ -51,8 +52,16 @@ class EchoGenerator:
 
     model_id = "echo"
 
-    def __init__(self, reply: str | None = None, pieces: int = 2, delay: float = 0.0, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        reply: str | None = None,
+        translations: dict[str, str] | None = None,
+        pieces: int = 2,
+        delay: float = 0.0,
+        log: Path | None = None,
+    ) -> None:
         self.reply = reply
+        self.translations = translations or {}
         self.pieces = pieces
         self.delay = delay
         self.log = log
@@ -63,6 +72,10 @@ class EchoGenerator:
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         self.prompts.append(prompt)
+        if prompt.system == TRANSLATE:
+            source = re.search(r"^Text: “(.*)”$", prompt.user, re.MULTILINE)
+            yield self.translations.get(source.group(1) if source else "", "")
+            return
         if self.reply is not None:
             yield self.reply
             return

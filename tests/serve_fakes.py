@@ -47,7 +47,11 @@ def main() -> None:
     )
     embedder = HashEmbedder()
     index_files([corpus], settings, embedder)
-    generator = make_generator(settings) if settings.llm_url else EchoGenerator(None, args.pieces, args.delay, args.log)
+    generator = (
+        make_generator(settings)
+        if settings.llm_url
+        else EchoGenerator(pieces=args.pieces, delay=args.delay, log=args.log)
+    )
     launch(Service(load_pipeline(settings, embedder, generator)), "127.0.0.1", args.port)
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gradio as gr
 
 from rag.answering import ask
 from rag.errors import RagError
+from rag.records import Answer
+from rag.translation import translate_passages
 from rag.web.render import answer_html, render_sources, sources_html
 from rag.web.service import Service
 
@@ -24,6 +26,7 @@ class ChatState:
     messages: tuple[Message, ...] = ()
     questions: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()  # HTML of each turn's sources, newest first
+    last: Answer | None = None  # the newest answer, whose sources can be translated on demand
 
 
 def respond(service: Service, question: str, chat: ChatState) -> Iterator[tuple[Any, ...]]:
@@ -45,5 +48,27 @@ def respond(service: Service, question: str, chat: ChatState) -> Iterator[tuple[
         raise gr.Error(str(problem)) from None
     turn = len(chat.questions) + 1
     messages[-1] = {"role": "assistant", "content": answer_html(answer, turn)}
-    chat = ChatState(tuple(messages), (*chat.questions, answer.question), (sources_html(answer, turn), *chat.sources))
+    sources = (sources_html(answer, turn), *chat.sources)
+    chat = ChatState(tuple(messages), (*chat.questions, answer.question), sources, answer)
     yield list(messages), render_sources(chat.sources), chat, ""
+
+
+def translate_sources(service: Service, chat: ChatState) -> tuple[Any, ...]:
+    """Updates for (sources panel, chat state): the newest turn's passages in another language than its question
+    shown with their machine translation, computed now rather than with the answer."""
+    answer = chat.last
+    if answer is None:
+        raise gr.Error("Ask a question first: its sources can then be translated.")
+    pipeline = service.pipeline
+    try:
+        with service.queue.hold(pipeline.settings.request_timeout_s):
+            similarity = pipeline.settings.min_translation_similarity
+            found = translate_passages(
+                answer.passages, answer.language, pipeline.generator, pipeline.embedder, similarity
+            )
+    except RagError as problem:
+        raise gr.Error(str(problem)) from None
+    if not found and any(p.chunk.language != answer.language for p in answer.passages):
+        gr.Info("No translation passed its checks (names, numbers, meaning); the sources stay as written.")
+    sources = (sources_html(answer, len(chat.questions), found), *chat.sources[1:])
+    return render_sources(sources), replace(chat, sources=sources)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rag.citations import MARKER
 from rag.pipeline import Pipeline
@@ -26,11 +26,13 @@ def answer_html(answer: Answer, turn: int) -> str:
     return text + (f'<br><em class="note">({html.escape(note)})</em>' if note else "")
 
 
-def sources_html(answer: Answer, turn: int) -> str:
-    """One turn of the sources panel: cited passages first, then the other passages the model was shown."""
+def sources_html(answer: Answer, turn: int, translations: Mapping[int, str] | None = None) -> str:
+    """One turn of the sources panel: cited passages first, then the other passages the model was shown; each
+    with its translation into the question's language when one is known (from the answer or from `translations`)."""
     cited = {c.n for c in answer.citations}
-    cards = [source_card(p, turn) for p in answer.passages if p.n in cited]
-    others = [source_card(p, turn) for p in answer.passages if p.n not in cited]
+    known = {c.n: c.translation for c in answer.citations if c.translation} | dict(translations or {})
+    cards = [source_card(p, turn, known.get(p.n, "")) for p in answer.passages if p.n in cited]
+    others = [source_card(p, turn, known.get(p.n, "")) for p in answer.passages if p.n not in cited]
     body = "".join(cards) or '<p class="muted">No passage is cited: the documents do not answer this.</p>'
     if others:  # opened when nothing is cited, so an abstention can be checked against the evidence
         opened = "" if cards else " open"
@@ -39,8 +41,9 @@ def sources_html(answer: Answer, turn: int) -> str:
     return f'<div class="turn" data-turn="{turn}"><b>Q{turn}: {html.escape(answer.question)}</b>{body}</div>'
 
 
-def source_card(passage: Passage, turn: int) -> str:
-    """A passage's chunk with the answer-bearing span marked, under its title, date, file name, page and offsets."""
+def source_card(passage: Passage, turn: int, translation: str = "") -> str:
+    """A passage's chunk with the answer-bearing span marked, under its title, date, file name, page and offsets,
+    and the span's machine translation below it when there is one."""
     chunk = passage.chunk
     a, b = passage.start - chunk.start, passage.end - chunk.start
     text = f"{html.escape(chunk.text[:a])}<mark>{html.escape(chunk.text[a:b])}</mark>{html.escape(chunk.text[b:])}"
@@ -54,7 +57,13 @@ def source_card(passage: Passage, turn: int) -> str:
     return (
         f'<div class="source" id="src-{turn}-{passage.n}" data-source="{html.escape(chunk.source)}">'
         f'<div class="meta"><b>[{passage.n}]</b> {" · ".join(m for m in meta if m)}</div>'
-        f'<div class="passage">{text}</div></div>'
+        f'<div class="passage">{text}</div>'
+        + (
+            f'<div class="translation"><b>Machine translation:</b> {html.escape(translation)}</div>'
+            if translation
+            else ""
+        )
+        + "</div>"
     )
 
 

@@ -17,7 +17,7 @@ from rag.config import Settings
 from rag.loading import SUFFIXES
 from rag.pipeline import load_pipeline
 from rag.web.api import build_api
-from rag.web.chat import ChatState, respond
+from rag.web.chat import ChatState, respond, translate_sources
 from rag.web.render import NO_SOURCES, status_text
 from rag.web.service import Service
 from rag.web.uploads import upload
@@ -33,6 +33,9 @@ def build_ui(service: Service) -> gr.Blocks:
 
     def on_ask(question: str, chat: ChatState) -> Iterator[tuple[Any, ...]]:
         yield from respond(service, question, chat)
+
+    def on_translate(chat: ChatState) -> tuple[Any, ...]:
+        return translate_sources(service, chat)
 
     def on_upload(files: list[str] | None, progress: gr.Progress = TRACK_PROGRESS) -> tuple[str, str]:
         return upload(service, files, progress), status_text(service.pipeline)
@@ -52,6 +55,7 @@ def build_ui(service: Service) -> gr.Blocks:
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(NO_SOURCES, elem_id="sources")
+                translate = gr.Button("Translate sources into the question's language", size="sm", elem_id="translate")
                 with gr.Accordion("Add documents", open=True):
                     kinds = sorted(SUFFIXES)
                     files = gr.File(label=f"Upload {', '.join(kinds)}", file_count="multiple", file_types=kinds)
@@ -59,6 +63,9 @@ def build_ui(service: Service) -> gr.Blocks:
         ask_event: dict[str, Any] = {"fn": on_ask, "inputs": [box, chat], "outputs": [chatbot, sources, chat, box]}
         box.submit(**ask_event, api_name="ask", concurrency_limit=1, concurrency_id="generate")
         send.click(**ask_event, api_visibility="private", concurrency_limit=1, concurrency_id="generate")
+        translate.click(
+            on_translate, [chat], [sources, chat], api_name="translate", concurrency_limit=1, concurrency_id="generate"
+        )
         files.upload(on_upload, [files], [upload_report, status], api_name="upload", concurrency_limit=1)
         chatbot.clear(lambda: (ChatState(), NO_SOURCES), None, [chat, sources], api_visibility="private")
         demo.load(lambda: status_text(service.pipeline), None, status, api_visibility="private")

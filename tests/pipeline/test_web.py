@@ -155,3 +155,24 @@ def test_an_uploaded_file_is_read_once(ui: Service, tmp_path: Path, monkeypatch:
     note.write_text("# Okapi\n\nThe okapi is a forest giraffe.\n", encoding="utf-8")
     assert "`okapi.md`" in upload(ui, [str(note)])
     assert reads == ["okapi.md"]
+
+
+def test_translate_shows_the_newest_sources_in_the_question_language_on_demand(fake_pipeline: Pipeline) -> None:
+    english = "Vietnam exported 8 million tonnes of rice in 2023. Its main market is the Philippines."
+    question = "How much rice did Vietnam export in 2023?"
+    reply = "In 2023 Vietnam exported 8 million tonnes of rice [1]."
+    probe = respond(Service(fake_pipeline), question, ChatState())
+    rice = list(probe)[-1][2].last.passages[0].text
+    settings = fake_pipeline.settings.with_(min_translation_similarity=0.0, min_support=0.0)  # hashed vectors
+    generator = EchoGenerator(reply, {" ".join(rice.split()): english})
+    service = Service(replace(fake_pipeline, settings=settings, generator=generator))
+    _, sources, chat, _ = run(service, question)[-1]
+    assert "Machine translation" not in sources  # the first answer is not slowed by translating
+    translated, chat = web_chat.translate_sources(service, chat)
+    assert f"<b>Machine translation:</b> {english}" in translated and 'data-turn="1"' in translated
+    assert chat.sources[0] in translated
+
+
+def test_translate_before_any_question_is_a_clear_message(ui: Service) -> None:
+    with pytest.raises(gr.Error, match="Ask a question first"):
+        web_chat.translate_sources(ui, ChatState())

@@ -7,8 +7,9 @@ from collections.abc import Generator
 import pytest
 
 from rag.answering import NOT_FOUND, Response, verify
-from rag.citations import citations_for, quote_evidence
+from rag.citations import citations_for
 from rag.records import Answer, Chunk, Outcome, Passage
+from rag.translation import quote_evidence
 from rag.web.render import answer_html
 
 TEXT = "Thủ tướng New Zealand Christopher Luxon thăm Việt Nam năm 2024."
@@ -40,8 +41,9 @@ def test_a_response_read_only_for_its_answer_runs_to_the_end() -> None:
     ("draft", "trusted", "outcome", "reason"),
     [
         ("Luxon visited Vietnam in 2024 [1].", False, Outcome.ANSWERED, ""),
-        ("Luxon visited Vietnam in 2023 [1].", False, Outcome.QUOTED, "number not in cited passage"),
-        ("Luxon visited Vietnam with Ardern [1].", False, Outcome.QUOTED, "name not in cited passage"),
+        ("Luxon visited Vietnam on 27 February 2024 [1].", False, Outcome.ANSWERED, ""),  # the document's date
+        ("Luxon visited Vietnam in 2023 [1].", False, Outcome.QUOTED, "2023 is not in the cited passages"),
+        ("Luxon visited Vietnam with Ardern [1].", False, Outcome.QUOTED, "Ardern is not in the cited passages"),
         ("Luxon visited Vietnam.", False, Outcome.QUOTED, "no citation"),
         ("Luxon thăm Việt Nam [1].", False, Outcome.QUOTED, "wrong language"),
         ("When did Luxon visit Vietnam? [1]", False, Outcome.QUOTED, "restates the question"),
@@ -52,19 +54,17 @@ def test_a_response_read_only_for_its_answer_runs_to_the_end() -> None:
 def test_verify_names_how_the_answer_came_about(draft, trusted, outcome, reason) -> None:
     verdict = verify(draft, PASSAGES, QUESTION, "en", trust_not_found=trusted)
     assert (verdict.outcome, verdict.reason) == (outcome, reason)
-    expected = {
-        Outcome.ANSWERED: draft,
-        Outcome.REFUSED: NOT_FOUND["en"],
-    }.get(outcome, quote_evidence(PASSAGES, "en"))
+    expected = {Outcome.ANSWERED: draft, Outcome.REFUSED: NOT_FOUND["en"]}.get(outcome, "")  # "": quote instead
     assert verdict.text == expected
 
 
-def test_quoted_evidence_keeps_the_passage_verbatim_with_its_origin() -> None:
-    assert (
-        quote_evidence(PASSAGES, "en")
-        == f"According to the documents: “{TEXT}” (“Luxon thăm Việt Nam”, 2024-02-27) [1]"
+def test_quoted_evidence_is_marked_as_untranslated_or_as_a_machine_translation() -> None:
+    assert quote_evidence(PASSAGES, "en") == (
+        f"According to the documents: “{TEXT}” (in Vietnamese; no translation available, 27 February 2024) [1]"
     )
-    assert quote_evidence(PASSAGES, "zh") == f"根据文档： “{TEXT}”（《Luxon thăm Việt Nam》，2024-02-27）[1]"
+    assert quote_evidence(PASSAGES, "vi") == f"Theo tài liệu: “{TEXT}” (“Luxon thăm Việt Nam”, 27/2/2024) [1]"
+    translated = quote_evidence(PASSAGES, "zh", {1: "新西兰总理卢克松于2024年访问越南。"})
+    assert translated == "根据文档： “新西兰总理卢克松于2024年访问越南。”（机器翻译自越南文，2024年2月27日）[1]"
 
 
 def test_the_note_tells_why_the_draft_is_not_the_answer() -> None:

@@ -1,14 +1,18 @@
-"""The gold set keeps its promises, and a malformed gold file is reported with the line at fault."""
+"""The gold set keeps its promises, the language metric reads the whole answer, and a malformed gold file is
+reported with the line at fault."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from rag.citations import without_markers
 from rag.config import PROJECT_DIR
 from rag.errors import RagError
 from rag.evaluation import load_gold
+from rag.language import detect_language, fold, written_in
 
 GOLD = PROJECT_DIR / "eval" / "gold.jsonl"
 
@@ -20,6 +24,40 @@ def test_gold_set_covers_what_it_promises():
     assert sum(not i.answerable for i in items) >= 10
     sources = {s for i in items for s in i.sources}
     assert sources == {p.name for p in (PROJECT_DIR / "seeds").glob("*.txt")}
+
+
+def test_at_least_20_questions_need_a_fact_stated_only_in_another_language():
+    """Such a question has a must group that its sources never state (a quote cannot match it), written in the
+    question's own language."""
+    seeds = {p.name: fold(p.read_text(encoding="utf-8")) for p in (PROJECT_DIR / "seeds").glob("*.txt")}
+    translated = [
+        item
+        for item in load_gold(GOLD)
+        for group in item.must
+        if not any(fold(s) in seeds[source] for s in group for source in item.sources)
+    ]
+    assert len({item.id for item in translated}) >= 20
+    for item in translated:
+        for group in item.must:
+            written = [detect_language(s) for s in group if re.search(r"[^\W\d_]", s)]
+            expected = {"en": {"en"}, "vi": {"vi", "en"}, "zh": {"zh"}}[item.lang]  # "an ninh" reads as en
+            assert set(written) <= expected, (item.id, group)
+
+
+@pytest.mark.parametrize(
+    ("answer", "language", "expected"),
+    [
+        ("Đặng Hoàng Giang chaired the meeting [1].", "en", True),
+        ("The four pillars are Hòa bình, Thịnh vượng, Con người và Hành tinh [1].", "en", False),
+        ("According to the documents: “Các nhà lãnh đạo ASEAN và New Zealand đã thông qua Tuyên bố” [1]", "en", False),
+        ("2026 [1]", "vi", True),
+        ("Lee Jae-myung [1]", "zh", True),
+        ("双方设定了30亿美元的目标[1]。", "zh", True),
+        ("Hai bên đặt mục tiêu 3 tỷ USD [1].", "zh", False),
+    ],
+)
+def test_language_counts_the_whole_answer_less_markers_and_names(answer, language, expected):
+    assert written_in(without_markers(answer), language) is expected
 
 
 def test_malformed_gold_line_is_reported_with_its_number(tmp_path):

@@ -1,0 +1,54 @@
+"""Narrow a long passage to the clauses that answer the question, keeping exact offsets into the document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from rag.models import Embedder
+from rag.records import Passage
+
+_CLAUSE_END = re.compile(r"(?<=[,;:，；：、])\s*")
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """Clause spans of `text`, cut after commas, semicolons and colons (Latin and CJK)."""
+    spans, start = [], 0
+    for match in _CLAUSE_END.finditer(text):
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: int) -> tuple[Passage, float]:
+    """The passage cut to its best clause (by cosine to the question vector `query`) and the neighbours that fit in
+    `max_chars` (a passage that fits already is kept whole), and that best clause's cosine."""
+    spans = clauses(passage.text) or [(0, len(passage.text))]
+    scores = embedder.embed_documents([passage.text[a:b] for a, b in spans]) @ query
+    if len(passage.text) <= max_chars:
+        return passage, float(scores.max())
+    first = last = int(np.argmax(scores))
+    while True:
+        grow = [i for i in (first - 1, last + 1) if 0 <= i < len(spans)]
+        fits = [i for i in grow if spans[max(i, last)][1] - spans[min(i, first)][0] <= max_chars]
+        if not fits:
+            break
+        best = max(fits, key=lambda i: scores[i])
+        first, last = min(first, best), max(last, best)
+    start, end = spans[first][0], spans[last][1]
+    text = passage.text[start:end].rstrip(",;:，；：、 ")
+    span = replace(passage, start=passage.start + start, end=passage.start + start + len(text), text=text)
+    return span, float(scores.max())
+
+
+def answer_spans(passages: Sequence[Passage], query: np.ndarray, embedder: Embedder, max_chars: int) -> list[Passage]:
+    """Each passage cut to its answering clauses (see `focus`), ordered and numbered by their best clause's cosine
+    to the question: a passage that states the asked fact in one clause comes before one that is merely similar."""
+    focused = sorted((focus(p, query, embedder, max_chars) for p in passages), key=lambda pair: -pair[1])
+    return [replace(span, n=n) for n, (span, _) in enumerate(focused, 1)]

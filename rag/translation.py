@@ -1,0 +1,91 @@
+"""Translate quoted passages into the asker's language with the generator, keeping a translation only when it
+checks out against the original: its language, its dates and numbers, and its meaning by the cross-lingual embedder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from rag.language import written_in
+from rag.models import Embedder, Generator
+from rag.prompting import show_date, translation_prompt
+from rag.quantities import read_quantities
+from rag.records import Answer, Passage
+from rag.verification import cosine
+
+EVIDENCE_LEAD = {"en": "According to the documents:", "vi": "Theo tài liệu:", "zh": "根据文档："}
+LANGUAGE_NAMES = {  # the name of each document language, written in each asker's language
+    "en": {"en": "English", "vi": "Vietnamese", "zh": "Chinese"},
+    "vi": {"en": "tiếng Anh", "vi": "tiếng Việt", "zh": "tiếng Trung"},
+    "zh": {"en": "英文", "vi": "越南文", "zh": "中文"},
+}
+TRANSLATED = {"en": "machine translation from {}", "vi": "bản dịch máy từ {}", "zh": "机器翻译自{}"}
+UNTRANSLATED = {
+    "en": "in {}; no translation available",
+    "vi": "nguyên văn {}, chưa có bản dịch",
+    "zh": "{}原文，无译文",
+}
+_WRAPPING = re.compile(r"^(?:translation\s*:\s*)?[“\"'「『]?|[”\"'」』]?$", re.IGNORECASE)
+
+
+def translate(text: str, language: str, generator: Generator, embedder: Embedder, min_similarity: float) -> str:
+    """`text` in `language`, or "" when the model's translation fails a check: not in `language`, a date or number
+    that `text` does not state, or a cosine to `text` below `min_similarity` (a different meaning)."""
+    raw = "".join(generator.stream(translation_prompt(text, language))).strip().split("\n")[0]
+    translation = _WRAPPING.sub("", raw.strip()).strip()
+    if not translation or not written_in(translation, language):
+        return ""
+    if read_quantities(translation).unsupported(read_quantities(text)):
+        return ""
+    return translation if cosine(translation, text, embedder) >= min_similarity else ""
+
+
+def translate_passages(
+    passages: Sequence[Passage], language: str, generator: Generator, embedder: Embedder, min_similarity: float
+) -> dict[int, str]:
+    """Checked translations into `language` of the passages written in another language, by passage number."""
+    found = {}
+    for passage in passages:
+        if passage.chunk.language != language:
+            translation = translate(passage.text, language, generator, embedder, min_similarity)
+            if translation:
+                found[passage.n] = translation
+    return found
+
+
+def with_translations(answer: Answer, generator: Generator, embedder: Embedder, min_similarity: float) -> Answer:
+    """The answer with a checked translation for each cited passage written in another language than the answer's
+    (a translation that fails its checks is left empty)."""
+    wanted = [p for p in answer.passages if p.n in {c.n for c in answer.citations if not c.translation}]
+    found = translate_passages(wanted, answer.language, generator, embedder, min_similarity)
+    citations = tuple(replace(c, translation=found[c.n]) if c.n in found else c for c in answer.citations)
+    return replace(answer, citations=citations)
+
+
+def quote_evidence(passages: Sequence[Passage], language: str, translations: dict[int, str] | None = None) -> str:
+    """An extractive answer introduced in `language`: each passage quoted with its title, date and citation, in
+    `language` where `translations` has it (marked as a machine translation), verbatim otherwise (marked as such
+    when the passage is in another language)."""
+    translations = translations or {}
+    quotes = [_quote(p, language, translations.get(p.n, "")) for p in passages]
+    return f"{EVIDENCE_LEAD.get(language, EVIDENCE_LEAD['en'])} " + ("；" if language == "zh" else "; ").join(quotes)
+
+
+def _quote(passage: Passage, language: str, translation: str) -> str:
+    chunk = passage.chunk
+    text = translation or " ".join(passage.text.split())
+    names = LANGUAGE_NAMES.get(language, LANGUAGE_NAMES["en"])
+    note = ""
+    if translation:
+        note = TRANSLATED.get(language, TRANSLATED["en"]).format(names.get(chunk.language, chunk.language))
+    elif chunk.language != language:
+        note = UNTRANSLATED.get(language, UNTRANSLATED["en"]).format(names.get(chunk.language, chunk.language))
+    title = chunk.title if chunk.language == language and not passage.text.startswith(chunk.title.rstrip("…")) else ""
+    date = show_date(chunk.date, language)
+    if language == "zh":
+        origin = "，".join(x for x in (note, f"《{title}》" if title else "", date) if x)
+        return f"“{text}”" + (f"（{origin}）" if origin else "") + f"[{passage.n}]"
+    origin = ", ".join(x for x in (note, f"“{title}”" if title else "", date) if x)
+    return f"“{text}”" + (f" ({origin})" if origin else "") + f" [{passage.n}]"

@@ -1,0 +1,153 @@
+"""Check a draft answer against the passages it cites, in any language: citations, the answer's language, its
+dates and numbers, its names, and whether each sentence says what its passages say."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.chunking import split_sentences
+from rag.citations import cited_numbers, without_markers
+from rag.language import HAN, fold, written_in
+from rag.models import Embedder
+from rag.prompting import DATE_MARK
+from rag.quantities import read_quantities
+from rag.records import Passage
+from rag.support import claims, support_scores
+
+_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?。！？:]\s*)\W*$")
+_FUNCTION_WORDS = {"the", "in", "on", "at", "it", "its", "they", "this", "these", "a", "an", "yes", "no", "he", "she"}
+
+
+def failed_check(
+    text: str,
+    passages: Sequence[Passage],
+    question: str,
+    language: str,
+    embedder: Embedder | None = None,
+    min_support: float = 0.0,
+) -> str:
+    """The first check a draft fails, as a short reason; "" when it passes them all.
+
+    A draft must cite a passage, be written in the question's language (names aside), not restate the question,
+    state only dates and numbers found in its cited passages or the question (in any language or notation), name
+    only names found there, and, when `embedder` is given, have every sentence within `min_support` cosine of a
+    sentence of the passages it cites.
+    """
+    words = without_markers(text)
+    cited = [p for p in passages if p.n in cited_numbers(text)]
+    if not words:
+        return "empty answer"
+    if not cited:
+        return "no citation"
+    if not written_in(words, language):
+        return "wrong language"
+    if repeats_question(words, question):
+        return "restates the question"
+    evidence = " ".join([question, *(f"{p.text} {p.chunk.title} {p.chunk.date or ''}" for p in cited)])
+    missing = read_quantities(words).unsupported(read_quantities(evidence))
+    if missing:
+        return f"{missing[0]} is not in the cited passages"
+    name = unsupported_name(words, cited, question, language)
+    if name:
+        return f"{name} is not in the cited passages"
+    if embedder is not None and min_support > 0:
+        weakest = min(support(text, passages, embedder), default=0.0)
+        if weakest < min_support:
+            return f"a sentence is not backed by its passage (similarity {weakest:.2f} < {min_support:.2f})"
+    return ""
+
+
+def cite_best(text: str, passages: Sequence[Passage], embedder: Embedder, min_support: float) -> str:
+    """A draft that cites nothing, given the marker of the passage that backs it best, if that one backs it well
+    enough (`min_support`); otherwise unchanged. Small models often answer well but forget the marker."""
+    if cited_numbers(text) or not passages or not text.strip():
+        return text
+    scores = [min(support(f"{text} [{p.n}]", [p], embedder), default=0.0) for p in passages]
+    best = int(np.argmax(scores))
+    if scores[best] < min_support:
+        return text
+    body = text.rstrip()
+    end = body[-1] if body[-1] in ".。!！?？" else ""
+    return f"{body[: len(body) - len(end)]} [{passages[best].n}]{end}"
+
+
+def unsupported_name(text: str, cited: Sequence[Passage], question: str, language: str = "en") -> str:
+    """A capitalized name in `text` found neither in the question nor in a cited passage or its title ("" if none).
+
+    Compared after folding case, diacritics and spaces, so "Viet Nam" backs "Vietnam". An English answer from a
+    passage in another language may capitalize its translations ("Commemorative Summit", "South Korea"): a word
+    of the English dictionary passes there, while "Kuala Lumpur", found in neither, does not. A Latin-script name
+    cannot be looked up in Chinese text ("Luxon" is 卢克松 there), so Chinese passages leave names to the support
+    check.
+    """
+    if any(re.search(f"[{HAN}]", p.text) for p in cited):
+        return ""
+    translated = language == "en" and any(p.chunk.language != language for p in cited)
+    evidence = fold(" ".join([question, *(f"{p.text} {p.chunk.title}" for p in cited)])).replace(" ", "")
+    for match in _NAME.finditer(text):
+        name = match.group(0)
+        if " " not in name and _SENTENCE_START.search(text[: match.start()]):  # "Thủ tướng …", "At the …"
+            continue
+        words = [w for w in name.split() if fold(w) not in _FUNCTION_WORDS]
+        unknown = [w for w in words if fold(w).replace(" ", "") not in evidence]
+        if unknown and not (translated and all(is_english_word(w) for w in unknown)):
+            return " ".join(words)
+    return ""
+
+
+@functools.cache
+def _english_words() -> frozenset[str]:
+    from english_words import get_english_words_set
+
+    return frozenset(get_english_words_set(["gcide", "web2"], lower=True))
+
+
+def is_english_word(word: str) -> bool:
+    """`word` (or its singular) is in an English dictionary: a translated term rather than a foreign name."""
+    lower = word.lower().strip("'’")
+    return lower in _english_words() or lower.rstrip("s") in _english_words()
+
+
+def repeats_question(text: str, question: str) -> bool:
+    """The answer mostly restates the question (a small model's common failure)."""
+    answer, asked = fold(text).strip(" ?.。？"), fold(question).strip(" ?.。？")
+    return difflib.SequenceMatcher(None, answer, asked).ratio() > 0.8
+
+
+def support(text: str, passages: Sequence[Passage], embedder: Embedder) -> list[float]:
+    """For each sentence of `text`, its best cosine to a sentence (or the title) of the passages it cites (all the
+    passages when it cites none)."""
+    found = claims(text)
+    if not found:
+        return []
+    units = {p.n: evidence_sentences(p) for p in passages}
+    rows, start = {}, 0
+    for n, sentences in units.items():
+        rows[n] = range(start, start + len(sentences))
+        start += len(sentences)
+    evidence = embedder.embed_documents([s for sentences in units.values() for s in sentences])
+    questions = embedder.embed_queries([claim.text for claim in found])
+    scores = []
+    for claim, vector in zip(found, questions):
+        chosen = [i for n in (claim.cites if set(claim.cites) & set(rows) else rows) for i in rows.get(n, ())]
+        scores.append(float(support_scores(vector[None, :], evidence[chosen])[0]))
+    return scores
+
+
+def evidence_sentences(passage: Passage) -> list[str]:
+    """The passage's sentences and its document's title, the units an answer sentence is compared with."""
+    text = DATE_MARK.sub("", passage.text)
+    sentences = [text[a:b] for a, b in split_sentences(text)]
+    return [*sentences, passage.chunk.title] if passage.chunk.title else sentences
+
+
+def cosine(a: str, b: str, embedder: Embedder) -> float:
+    """Cosine between two texts embedded alike (as documents), e.g. a sentence and its translation."""
+    vectors = embedder.embed_documents([a, b])
+    return float(np.dot(vectors[0], vectors[1]))

@@ -1,0 +1,64 @@
+"""The answer stage with the real models (slow): the semantic support check on real multilingual sentence pairs,
+translation checked against its original, and the sample question answered in English."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answering import ask
+from rag.config import load_settings
+from rag.records import Chunk, Outcome, Passage
+from rag.translation import translate
+from rag.verification import support
+from tests.conftest import ASEAN_NZ
+
+VI_PILLARS = (
+    "Các nhà lãnh đạo ASEAN và New Zealand đã thông qua Tuyên bố Tầm nhìn chung, trong đó nhất trí nâng cấp quan hệ "
+    "lên Đối tác Chiến lược toàn diện, cùng với bốn trụ cột hợp tác về Hòa bình, Thịnh vượng, Con người và Hành tinh."
+)
+ZH_TRADE = "双方同意设定2026年双边贸易额达到30亿美元的目标。"
+
+
+def passage(text: str, language: str) -> Passage:
+    chunk = Chunk("x.txt", 0, len(text), text, language, "", None, ((0, len(text)),))
+    return Passage(1, chunk, 0, len(text), text, 0.7)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "language", "backed", "unbacked"),
+    [
+        (
+            VI_PILLARS,
+            "vi",
+            "ASEAN and New Zealand upgraded their relations to a Comprehensive Strategic Partnership [1].",
+            "ASEAN and New Zealand signed a free trade agreement on fisheries [1].",
+        ),
+        (
+            ZH_TRADE,
+            "zh",
+            "Hai nước đặt mục tiêu kim ngạch thương mại song phương năm 2026 [1].",
+            "Hai nước nhất trí tăng cường hợp tác quốc phòng và an ninh biển [1].",
+        ),
+        (VI_PILLARS, "vi", "双方同意将关系提升为全面战略伙伴关系[1]。", "双方讨论了朝鲜半岛无核化问题[1]。"),
+    ],
+)
+def test_support_separates_a_translated_claim_from_an_unrelated_one(
+    real_embedder, evidence, language, backed, unbacked
+):
+    threshold = load_settings().min_support
+    passages = [passage(evidence, language)]
+    assert support(backed, passages, real_embedder)[0] >= threshold > support(unbacked, passages, real_embedder)[0]
+
+
+def test_a_translation_by_the_default_model_passes_its_checks(real_embedder, real_generator):
+    similarity = load_settings().min_translation_similarity
+    english = translate(ZH_TRADE, "en", real_generator, real_embedder, similarity)
+    assert english and ("3 billion" in english or "3,000,000,000" in english) and "2026" in english
+
+
+def test_the_sample_question_is_answered_in_english_with_the_summit_date_and_a_citation(real_pipeline):
+    result = ask(ASEAN_NZ, real_pipeline).answer()
+    assert result.outcome in (Outcome.ANSWERED, Outcome.QUOTED) and result.citations
+    assert "28 October 2025" in result.text and "000_ce3c90c106d94d56.txt" in {c.source for c in result.citations}
+    words = [w for w in result.text.split() if w[:1].islower()]
+    assert not any(w in {"các", "và", "nhà", "quan", "hệ"} for w in words), result.text  # no Vietnamese quote

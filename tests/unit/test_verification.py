@@ -1,0 +1,109 @@
+"""The checks a draft answer must pass, on hand-made multilingual passages: citations, language, dates and numbers
+across notations, names across scripts, restatements, and semantic support (with a bag-of-words stand-in)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.extraction import clauses, focus
+from rag.records import Chunk, Passage
+from rag.verification import evidence_sentences, failed_check, support, unsupported_name
+from tests.fakes import HashEmbedder
+
+VI = (
+    "Các nhà lãnh đạo ASEAN và New Zealand nhất trí nâng cấp quan hệ lên Đối tác Chiến lược toàn diện, "
+    "với bốn trụ cột hợp tác về Hòa bình, Thịnh vượng, Con người và Hành tinh."
+)
+ZH = "双方同意设定2026年双边贸易额达到30亿美元的目标。新西兰总理克里斯托弗·卢克松于2025年2月25日至28日访问越南。"
+
+
+def passage(n: int, text: str, language: str, date: str | None = "2025-10-28", title: str = "") -> Passage:
+    chunk = Chunk(f"{language}.txt", 0, len(text), text, language, title, date, ((0, len(text)),))
+    return Passage(n, chunk, 0, len(text), text, 0.7)
+
+
+PASSAGES = [
+    passage(1, VI, "vi", title="Hội nghị Cấp cao Kỷ niệm ASEAN - New Zealand"),
+    passage(2, ZH, "zh", "2025-02-28"),
+]
+
+
+@pytest.mark.parametrize(
+    ("draft", "language", "reason"),
+    [
+        ("On 28 October 2025 the leaders agreed to a Comprehensive Strategic Partnership [1].", "en", ""),
+        ("The four pillars are peace, prosperity, people and planet [1].", "en", ""),
+        ("They set a US$3 billion trade target for 2026 [2].", "en", ""),
+        ("Hai nước đặt mục tiêu thương mại 3 tỷ USD vào năm 2026 [2].", "vi", ""),
+        ("Prime Minister Christopher Luxon visited Vietnam from 25 to 28 February 2025 [2].", "en", ""),
+        ("双方同意将关系提升为全面战略伙伴关系，并确定和平、繁荣、人民和地球四大支柱[1]。", "zh", ""),
+        ("They set a US$30 billion trade target for 2026 [2].", "en", "3e+10 is not in the cited passages"),
+        ("The leaders met on 29 October 2025 [1].", "en", "2025-10-29 is not in the cited passages"),
+        ("The leaders met in Kuala Lumpur [1].", "en", "Kuala Lumpur is not in the cited passages"),
+        ("They agreed on four pillars [1] and five goals [1].", "en", "5 is not in the cited passages"),
+        ("Bốn trụ cột là Hòa bình, Thịnh vượng, Con người và Hành tinh [1].", "en", "wrong language"),
+        ("The leaders agreed to upgrade relations.", "en", "no citation"),
+        ("[1]", "en", "empty answer"),
+        ("When did ASEAN and New Zealand become partners? [1]", "en", "restates the question"),
+    ],
+)
+def test_each_check_passes_translations_and_catches_inventions(draft, language, reason):
+    question = "When did ASEAN and New Zealand become partners?"
+    assert failed_check(draft, PASSAGES, question, language) == reason
+
+
+def test_names_must_come_from_the_passages_but_translated_terms_may_be_english_words():
+    vi, zh = [PASSAGES[0]], [PASSAGES[1]]
+    assert unsupported_name("At the Commemorative Summit, South Korea and ASEAN", vi, "?", "en") == ""
+    assert unsupported_name("The summit was held in Kuala Lumpur", vi, "?", "en") == "Kuala Lumpur"
+    assert unsupported_name("Thủ tướng Ardern dự hội nghị", vi, "?", "vi") == "Ardern"
+    assert unsupported_name("Thủ tướng Jacinda Ardern dự hội nghị", vi, "?", "vi") == "Jacinda Ardern"
+    assert unsupported_name("Luxon visited Vietnam", zh, "Who visited?", "en") == ""  # 卢克松: left to support
+
+
+def test_a_sentence_far_from_its_passage_fails_the_support_check():
+    embedder = HashEmbedder()  # bag of words: shared words make sentences close
+    close = "Các nhà lãnh đạo ASEAN và New Zealand nhất trí nâng cấp quan hệ [1]."
+    far = "Giá vàng hôm nay tăng mạnh [1]."
+    assert support(close, PASSAGES, embedder)[0] > 0.5 > support(far, PASSAGES, embedder)[0]
+    reason = failed_check(far, PASSAGES, "Giá vàng?", "vi", embedder, min_support=0.5)
+    assert reason.startswith("a sentence is not backed by its passage")
+    assert failed_check(close, PASSAGES, "Quan hệ?", "vi", embedder, min_support=0.5) == ""
+
+
+def test_support_compares_each_sentence_with_the_passages_it_cites():
+    embedder = HashEmbedder()
+    text = "Các nhà lãnh đạo ASEAN và New Zealand nhất trí nâng cấp quan hệ [2]."  # cites the wrong passage
+    assert support(text, PASSAGES, embedder)[0] < 0.3
+    assert evidence_sentences(PASSAGES[1]) == [
+        "双方同意设定2026年双边贸易额达到30亿美元的目标。",
+        "新西兰总理克里斯托弗·卢克松于2025年2月25日至28日访问越南。",
+    ]
+
+
+def test_clauses_split_at_latin_and_chinese_commas():
+    text = "Tại Hội nghị, Chủ tịch ASEAN 2025 Malaysia, lãnh đạo các nước; và 双方同意，重点加强"
+    assert [text[a:b] for a, b in clauses(text)] == [
+        "Tại Hội nghị,",
+        "Chủ tịch ASEAN 2025 Malaysia,",
+        "lãnh đạo các nước;",
+        "và 双方同意，",
+        "重点加强",
+    ]
+
+
+def test_focus_keeps_the_best_clause_and_exact_offsets():
+    embedder = HashEmbedder()
+    text = (
+        "Tại Hội nghị, Chủ tịch ASEAN 2025 Malaysia, lãnh đạo các nước ASEAN đều cảm ơn nỗ lực của Việt Nam, "
+        "trong vai trò nước điều phối quan hệ đối thoại ASEAN-New Zealand giai đoạn 7/2024-7/2027, "
+        "đã tích cực điều phối và hoàn thành đàm phán các văn kiện quan trọng."
+    )
+    document = "Tiêu đề.\n" + text
+    chunk = Chunk("a.txt", 9, len(document), text, "vi", "Tiêu đề", None, ((9, len(document)),))
+    whole = Passage(1, chunk, 9, len(document), text, 0.7)
+    query = embedder.embed_queries(["nước điều phối quan hệ đối thoại ASEAN-New Zealand giai đoạn nào"])[0]
+    span, score = focus(whole, query, embedder, max_chars=120)
+    assert "nước điều phối quan hệ đối thoại ASEAN-New Zealand giai đoạn 7/2024-7/2027" in span.text
+    assert len(span.text) <= 120 and document[span.start : span.end] == span.text
+    assert focus(whole, query, embedder, max_chars=1000)[0] is whole and score > 0.5

@@ -1,4 +1,7 @@
-"""Index files: load, chunk and embed new or changed files, then save a new index generation atomically."""
+"""Index files: load, chunk and embed new or changed files, then save a new index generation atomically.
+
+Each sentence is embedded once; a chunk is found by its best sentence, so chunks need no vectors of their own.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from rag.errors import UnreadableDocument
 from rag.index import BuildInfo, SourceFile, VectorIndex, check_compatible
 from rag.loading import find_files, load_document
 
-Progress = Callable[[str, int, int], None]  # (file name, files done, files total)
+Progress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total), advancing as sentences embed
 
 
 @dataclass
@@ -56,26 +59,36 @@ def index_files(
     """Add or refresh `paths` (files or folders) in the index; unreadable files are reported, not fatal."""
     report = IndexReport()
     files = find_files(paths)
+    sizes = [_size(path) for path in files]
+    total, done = sum(sizes), 0
     with storage.writer_lock(settings.index_dir):
         index = open_for_update(settings, embedder, rebuild)
         known = dict(index.files)
-        for done, path in enumerate(files):
-            if progress:
-                progress(path.name, done, len(files))
+        for path, size in zip(files, sizes):
+            advance = _advancer(progress, path.name, done, size, total)
+            advance(0.0)
             try:
-                _index_one(path, index, settings, embedder, report)
+                _index_one(path, index, settings, embedder, report, advance)
             except UnreadableDocument as problem:
                 report.failed.append(str(problem))
+            done += size
         # Saving refreshed sizes and dates too keeps a touched but unchanged file from looking stale.
         if index.files != known or rebuild or not storage.exists(settings.index_dir):
             storage.save(index, settings.index_dir)
         if progress:
-            progress("", len(files), len(files))
+            progress("", total, total)
     report.chunks, report.files = len(index.chunks), len(index.files)
     return report
 
 
-def _index_one(path: Path, index: VectorIndex, settings: Settings, embedder: Embedder, report: IndexReport) -> None:
+def _index_one(
+    path: Path,
+    index: VectorIndex,
+    settings: Settings,
+    embedder: Embedder,
+    report: IndexReport,
+    advance: Callable[[float], None],
+) -> None:
     known = index.files.get(path.name)
     stat = _stat(path)
     if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
@@ -88,11 +101,30 @@ def _index_one(path: Path, index: VectorIndex, settings: Settings, embedder: Emb
         report.unchanged.append(path.name)
         return
     chunks = chunk_document(doc, settings.chunk_tokens, embedder.count_tokens)
-    sentences = [doc.text[a:b] for c in chunks for a, b in c.sentences]
-    vectors = embedder.embed_documents([c.text for c in chunks], [doc.title] * len(chunks))
-    sentence_vectors = embedder.embed_documents(sentences, [doc.title] * len(sentences))
-    index.replace_source(doc.source, file, chunks, vectors, np.asarray(sentence_vectors))
+    spans = [span for c in chunks for span in c.sentences]
+    unique = list(dict.fromkeys(spans))  # a short sentence that closes one chunk may open the next
+    texts = [doc.text[a:b] for a, b in unique]
+    vectors = embedder.embed_documents(texts, [doc.title] * len(texts), lambda n: advance(n / len(texts)))
+    row = {span: i for i, span in enumerate(unique)}
+    index.replace_source(doc.source, file, chunks, np.asarray(vectors)[[row[span] for span in spans]])
     (report.updated if known else report.added).append(path.name)
+
+
+def _advancer(progress: Progress | None, name: str, start: int, size: int, total: int) -> Callable[[float], None]:
+    """Report the share of one file's bytes embedded so far as bytes of the whole run."""
+
+    def advance(share: float) -> None:
+        if progress:
+            progress(name, start + round(share * size), total)
+
+    return advance
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _stat(path: Path) -> os.stat_result:

@@ -33,12 +33,20 @@ class Retriever:
     candidates: int = 12
     lexical: bool = True
     _bm25: BM25 | None = field(default=None, repr=False)
+    _languages: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def bm25(self) -> BM25:
         if self._bm25 is None:
             self._bm25 = BM25([c.text for c in self.index.chunks])
         return self._bm25
+
+    @property
+    def languages(self) -> np.ndarray:
+        """Each chunk's language, to keep keyword search to the question's language."""
+        if self._languages is None:
+            self._languages = np.array([c.language for c in self.index.chunks])
+        return self._languages
 
     def search(self, question: str, query: np.ndarray) -> list[Hit]:
         """Dense hits fused with BM25 hits over chunks written in the question's language.
@@ -48,8 +56,7 @@ class Retriever:
         """
         rankings = [[row for row, _ in self.index.search(query, self.candidates)]]
         if self.lexical:
-            language = detect_language(question)
-            allowed = [c.language == language for c in self.index.chunks]
+            allowed = self.languages == detect_language(question)
             rankings.append([row for row, _ in self.bm25.top(question, self.candidates, allowed)])
         fused = reciprocal_rank_fusion(rankings)[: self.candidates]
         return [Hit(row, self.index.chunks[row], score) for row, score in fused]
@@ -58,8 +65,7 @@ class Retriever:
         """Order hits by their best sentence's cosine to the question: answer-bearing sentences first."""
         ranked = []
         for hit in hits:
-            rows = self.index.sentence_rows[hit.row]
-            scores = self.index.sentence_vectors[rows.start : rows.stop] @ query
+            scores = self.index.sentence_scores(hit.row, query)
             best = int(np.argmax(scores))
             ranked.append(replace(hit, relevance=float(scores[best]), best_sentence=best))
         return sorted(ranked, key=lambda h: -h.relevance)

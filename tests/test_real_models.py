@@ -8,6 +8,7 @@ import subprocess
 import sys
 import unicodedata
 
+import numpy as np
 import pytest
 
 from rag.answering import answer
@@ -95,3 +96,17 @@ def test_cli_reports_a_missing_model_in_one_line(real_settings, real_pipeline, t
     )
     assert out.returncode == 3
     assert out.stderr.strip().splitlines()[-1].startswith("error: GGUF model not found at")
+
+
+def test_the_int8_encoder_ranks_a_cross_lingual_pair_and_names_itself(real_embedder):
+    assert real_embedder.model_id == "embeddinggemma-300m+int8"  # on a CPU; the index records it
+    query = real_embedder.embed_queries(["When did New Zealand's prime minister visit Vietnam?"])[0]
+    docs = real_embedder.embed_documents(
+        [
+            "Thủ tướng New Zealand Christopher Luxon thăm chính thức Việt Nam từ ngày 26 đến 28/2/2025.",
+            "Việt Nam xuất khẩu 8 triệu tấn gạo năm 2023, chủ yếu sang Philippines.",
+        ],
+        ["Quan hệ Việt Nam - New Zealand", "Xuất khẩu gạo"],
+    )
+    assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-4)
+    assert docs[0] @ query > docs[1] @ query + 0.1

@@ -4,16 +4,42 @@ VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= When did ASEAN and New Zealand become Comprehensive Strategic Partners?
 
-.PHONY: install models browser index run serve test test-fast test-ui eval bench lint
+LLAMA_VERSION := 0.3.36
+# Portable CPU build of llama.cpp: an AVX2/FMA/F16C baseline (x86-64 CPUs since 2013/2015), no -march=native,
+# no AVX-512 and no AMX (a VM may advertise AMX and still refuse to run it). Override for other CPUs, e.g.
+# `make install LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF -DGGML_BMI2=OFF"`.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_BMI2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+# Built wheels are kept per flag set, so a wheel built with other flags (a native one in pip's cache) is never reused.
+LLAMA_WHEELHOUSE := $(HOME)/.cache/rag-wheels/llama-cpp-python-$(LLAMA_VERSION)-$(shell printf '%s' '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
 
-$(BIN)/rag: pyproject.toml
+$(LLAMA_WHEELHOUSE):
+	rm -rf $@.tmp
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip wheel -q --no-cache-dir --no-deps \
+		--no-binary llama-cpp-python -w $@.tmp llama-cpp-python==$(LLAMA_VERSION)
+	mv $@.tmp $@
+
+.PHONY: install models browser check reinstall-llama index run serve test test-fast test-ui screenshot eval bench lint
+
+$(BIN)/rag: pyproject.toml | $(LLAMA_WHEELHOUSE)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps --force-reinstall $(LLAMA_WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(BIN)/pip install -q -e '.[test]'
 	touch $(BIN)/rag
 
-install: $(BIN)/rag models browser
+install: $(BIN)/rag models browser check
+
+# Builds the engine again (after a change of LLAMA_CMAKE_ARGS, or when `rag check` asks for it).
+reinstall-llama:
+	rm -rf $(LLAMA_WHEELHOUSE)
+	$(MAKE) $(LLAMA_WHEELHOUSE)
+	$(BIN)/pip install -q --no-deps --force-reinstall $(LLAMA_WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(BIN)/rag check
+
+# Generates a few tokens in a child process: a CPU that cannot run the engine stops here with one clear line.
+check: $(BIN)/rag models
+	$(BIN)/rag check
 
 browser:
 	command -v chromium >/dev/null && fc-list | grep -qi 'noto.*cjk' || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
@@ -31,18 +57,23 @@ run: index
 serve: index
 	$(BIN)/rag serve
 
-test: install
+test: $(BIN)/rag models check
 	$(BIN)/ruff check rag models tests bench app.py
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
-test-fast: install
+test-fast: $(BIN)/rag
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
-test-ui: install
-	$(BIN)/python -m pytest -q tests/test_app.py tests/test_ui_browser.py
+test-ui: $(BIN)/rag models
+	$(BIN)/python -m pytest -q tests/pipeline/test_web.py tests/browser tests/models/test_ui_load.py
+
+screenshot: $(BIN)/rag models
+	$(BIN)/python -m pytest -q tests/browser --screenshot docs/ui.png
 
 eval: index
 	$(BIN)/rag eval --gold eval/gold.jsonl --out eval/results.jsonl --report eval/REPORT.md --ablations
 
 lint:
 	$(BIN)/ruff check rag models tests bench app.py
+	$(BIN)/mypy

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.report import Section
+from bench.report import Section, write_sections
 from bench.timing import load_average, machine
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "REPORT.md"
@@ -49,14 +49,14 @@ def main(argv: list[str] | None = None) -> int:
 
     sections = run_all(args.quick, args.skip_scale, import_s, args.threads)
     command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
-    intro = _intro(args, command, load_start, time.perf_counter() - started)
+    intro, machine_section = _intro(args, command, load_start, time.perf_counter() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(intro + "\n" + "\n".join(s.markdown() for s in sections), encoding="utf-8")
+    write_sections(args.out, [machine_section, *sections], intro)
     print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 
 
-def _intro(args: argparse.Namespace, command: str, load_start: str, seconds: float) -> str:
+def _intro(args: argparse.Namespace, command: str, load_start: str, seconds: float) -> tuple[str, Section]:
     from bench.run import versions
     from rag.config import load_settings
 
@@ -87,8 +87,8 @@ def _intro(args: argparse.Namespace, command: str, load_start: str, seconds: flo
         "Gemma 3 270M (GGUF q4_k_m via llama-cpp-python) for answers, FAISS + BM25 hybrid search.\n\n"
         "**Timings are noisy**: the machine has 2 cores shared with other running work (see the load averages; "
         "a load above 2 means the benchmark got less than the full CPU). Every number is a median over repeated "
-        "runs (p95 where shown); compare ratios within one run rather than absolute values across runs.\n\n"
-        + s.markdown()
+        "runs (p95 where shown); compare ratios within one run rather than absolute values across runs.\n",
+        s,
     )
 
 

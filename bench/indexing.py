@@ -14,9 +14,9 @@ from bench.workload import Budget
 from rag import storage as store
 from rag.chunking import split_sentences
 from rag.config import Settings
-from rag.embedding import Embedder
 from rag.indexing import index_files
 from rag.loading import find_files, load_document
+from rag.models import Embedder
 
 FILE_BYTES = 5_000  # size of each generated document
 

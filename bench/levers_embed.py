@@ -8,13 +8,14 @@ import numpy as np
 import torch
 
 from bench.levers_llm import thread_advice
-from bench.llm import select
 from bench.report import Section, ratio
 from bench.timing import measure
 from bench.workload import Budget
-from rag.embedding import Embedder
+from rag.embedding import SentenceTransformerEmbedder
 from rag.evaluation import GoldItem
+from rag.models import Embedder
 from rag.pipeline import Pipeline
+from rag.retrieval import retrieve
 
 
 def query_vectors(embedder: Embedder, gold: list[GoldItem]) -> np.ndarray:
@@ -35,14 +36,15 @@ def passage_recall(pipeline: Pipeline, gold: list[GoldItem], queries: np.ndarray
     out = {}
     for k in ks:
         found = [
-            any(p.chunk.source in q.sources for p in select(pipeline, q.question, v, k)) for q, v in zip(gold, queries)
+            any(p.chunk.source in q.sources for p in retrieve(q.question, pipeline, k, query=v).passages)
+            for q, v in zip(gold, queries)
         ]
         out[k] = float(np.mean(found))
     return out
 
 
 def _sample_texts(pipeline: Pipeline, n: int = 32) -> list[str]:
-    return [c.text for c in pipeline.retriever.index.chunks[:n]]
+    return [c.text for c in pipeline.index.chunks[:n]]
 
 
 def torch_threads(s: Section, pipeline: Pipeline, question: str, budget: Budget) -> None:
@@ -64,7 +66,7 @@ def torch_threads(s: Section, pipeline: Pipeline, question: str, budget: Budget)
 def int8(s: Section, pipeline: Pipeline, gold: list[GoldItem], budget: Budget) -> dict:
     """Query embedding time of the float32 model against the product's int8 one, and how close their vectors are."""
     s.text("### 4g. Query embedding: float32 against the product's int8 encoder")
-    fp32 = Embedder(pipeline.settings.embedder_path, threads=pipeline.settings.threads, int8=False)
+    fp32 = SentenceTransformerEmbedder(pipeline.settings.embedder_path, threads=pipeline.settings.threads, int8=False)
     product = pipeline.embedder
     speed = {}
     for name, emb in (("float32", fp32), ("int8 (product)", product)):

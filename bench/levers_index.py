@@ -18,14 +18,15 @@ from bench.workload import Budget
 from rag.answering import gate
 from rag.chunking import chunk_document
 from rag.config import Settings
-from rag.embedding import Embedder, quantize_int8
+from rag.embedding import SentenceTransformerEmbedder as Embedder
+from rag.embedding import quantize_int8
 from rag.evaluation import GoldItem
 from rag.index import BuildInfo, VectorIndex, make_faiss
 from rag.indexing import index_files
 from rag.language import detect_language
 from rag.loading import find_files, load_document
 from rag.records import Chunk, Document
-from rag.retrieval import Retriever, passages
+from rag.retrieval import passages, rerank, search
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,9 @@ def retrieval_quality(
     index = VectorIndex(info, chunks, store)
     if chunk_vectors is not None:  # format 1: dense search over one vector per chunk
         index.search = _chunk_search(chunk_vectors)  # type: ignore[method-assign]
-    retriever = Retriever(index, settings.candidates, settings.lexical)
     ranks, abstained = [], []
     for item, query in zip(gold, queries):
-        hits = retriever.rerank(retriever.search(item.question, query), query)
+        hits = rerank(index, search(index, item.question, query, settings.candidates, settings.lexical), query)
         sources = list(dict.fromkeys(h.chunk.source for h in hits))
         ranks.append(next((r for r, s in enumerate(sources, 1) if s in item.sources), None))
         best = passages(hits, settings.top_k)[0]

@@ -27,12 +27,11 @@ class ColdStart:
 
 def cold_start(settings, question: str, import_s: float) -> tuple[Pipeline, ColdStart]:
     """Open the pipeline, load both models explicitly (timed), then answer one question."""
-    pipeline = load_pipeline(settings)
     started = time.perf_counter()
-    _ = pipeline.embedder.model
+    pipeline = load_pipeline(settings)  # opens the index and loads the embedder (its vector size is checked)
     embedder_s = time.perf_counter() - started
     started = time.perf_counter()
-    _ = pipeline.generator.llm
+    pipeline.generator.warm_up()
     llm_s = time.perf_counter() - started
     run = timed_ask(question, pipeline)
     return pipeline, ColdStart(import_s, embedder_s, llm_s, run.first_piece_s, run.total_s)
@@ -60,7 +59,7 @@ def keep_loaded(s: Section, cold: ColdStart, warm: dict) -> None:
         f"LLM {cold.llm_load_s:.1f} s (files in the page cache). The load time is the fixed cost of a cold start; the "
         "answer itself varies with the machine's load from run to run, so compare the load time with it, not the "
         "two answer times. Recommendation: build the pipeline once per "
-        "process and load both models at start-up (warm-up), as app.py does; never per request."
+        "process and load both models at start-up (warm-up), as `rag serve` does; never per request."
     )
 
 

@@ -6,14 +6,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from rag.answering import ask
 from rag.generation import STOP
 from rag.pipeline import Pipeline
 from rag.prompting import Prompt, build_prompt
-from rag.records import Answer, Passage
-from rag.retrieval import passages as select_passages
+from rag.records import Answer
+from rag.retrieval import retrieve
 
 
 @dataclass(frozen=True)
@@ -29,27 +27,17 @@ class AskTiming:
 def timed_ask(question: str, pipeline: Pipeline) -> AskTiming:
     started = time.perf_counter()
     first = None
-    for event in ask(question, pipeline):
-        if first is None and isinstance(event, str):
+    response = ask(question, pipeline)
+    for _ in response:
+        if first is None:
             first = time.perf_counter() - started
-        if isinstance(event, Answer):
-            return AskTiming(first, time.perf_counter() - started, event.timings["retrieve_s"], event)
-    raise AssertionError("ask() always ends with an Answer")
-
-
-def select(pipeline: Pipeline, question: str, query: np.ndarray, top_k: int | None = None) -> list[Passage]:
-    """The passages `ask` would give the generator for a question vector (hybrid search, rerank, selection)."""
-    hits = pipeline.retriever.rerank(pipeline.retriever.search(question, query), query)
-    return select_passages(hits, top_k or pipeline.settings.top_k)
-
-
-def retrieve(pipeline: Pipeline, question: str, top_k: int | None = None) -> list[Passage]:
-    return select(pipeline, question, pipeline.embedder.embed_queries([question])[0], top_k)
+    answer = response.answer()
+    return AskTiming(first, time.perf_counter() - started, answer.timings["retrieve_s"], answer)
 
 
 def prompt_for(pipeline: Pipeline, question: str, language: str, top_k: int | None = None) -> Prompt:
     """The prompt the product would send for `question` (the same retrieval as `ask`)."""
-    return build_prompt(question, retrieve(pipeline, question, top_k), language)
+    return build_prompt(question, retrieve(question, pipeline, top_k).passages, language)
 
 
 def tokens(llm: Any, text: str) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from bench.llm import decode_s_per_token, prompt_eval_s, prompt_for, raw_completion, select, timed_ask, tokens
+from bench.llm import decode_s_per_token, prompt_eval_s, prompt_for, raw_completion, timed_ask, tokens
 from bench.report import Section, ratio
 from bench.timing import measure, memory_bandwidth_gbs, stats
 from bench.workload import Budget
@@ -13,6 +13,7 @@ from rag.language import detect_language
 from rag.pipeline import Pipeline
 from rag.prompting import build_prompt
 from rag.retrieval import passages as select_passages
+from rag.retrieval import rerank, retrieve, search
 
 TTFT_TARGET_S = 2.0
 RETRIEVAL_TARGET_MS = 30.0
@@ -20,17 +21,17 @@ RETRIEVAL_TARGET_MS = 30.0
 
 def retrieval_steps(pipeline: Pipeline, question: str, repeat: int) -> dict[str, list[float]]:
     """Seconds per retrieval step for one question, each step repeated."""
-    retriever, k = pipeline.retriever, pipeline.settings.candidates
+    index, k, lexical = pipeline.index, pipeline.settings.candidates, pipeline.settings.lexical
     query = pipeline.embedder.embed_queries([question])[0]
-    hits = retriever.search(question, query)
-    passages = select(pipeline, question, query)
+    hits = search(index, question, query, k, lexical)
+    passages = retrieve(question, pipeline, query=query).passages
     language = detect_language(question)
     steps = {
         "query embedding": lambda: pipeline.embedder.embed_queries([question]),
-        "FAISS search": lambda: retriever.index.search(query, k),
-        "hybrid search (FAISS + BM25 + fusion)": lambda: retriever.search(question, query),
+        "FAISS search": lambda: index.search(query, k),
+        "hybrid search (FAISS + BM25 + fusion)": lambda: search(index, question, query, k, lexical),
         "sentence rerank + passage selection": lambda: select_passages(
-            retriever.rerank(hits, query), pipeline.settings.top_k
+            rerank(index, hits, query), pipeline.settings.top_k
         ),
         "prompt build": lambda: build_prompt(question, passages, language),
     }
@@ -76,7 +77,7 @@ def query_sections(pipeline: Pipeline, questions: list[GoldItem], budget: Budget
 
 def _stage_section(found: dict, per_question: list, pipeline: Pipeline) -> Section:
     s = Section("1. Query path (default models, warm)")
-    settings, n = pipeline.settings, len(pipeline.retriever.index.chunks)
+    settings, n = pipeline.settings, len(pipeline.index.chunks)
     s.text(
         f"{len(per_question)} gold questions (languages in turn), index of {n} chunks, top_k={settings.top_k}, "
         f"candidates={settings.candidates}, threads={settings.threads}. Medians and p95 over all repeats. "

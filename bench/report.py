@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -46,3 +48,18 @@ def fmt(value: object) -> str:
 def ratio(before: float, after: float) -> str:
     """'2.5×' when `after` is 2.5 times `before`."""
     return f"{after / before:.2f}×" if before else "n/a"
+
+
+def write_sections(path: Path, sections: Sequence[Section], intro: str | None = None) -> None:
+    """Put `sections` into the report at `path`, replacing those of the same title and keeping the others.
+
+    Several benchmarks share one report: each rewrites its own sections only. `intro` replaces the text before
+    the first section.
+    """
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Performance report\n"
+    head, *blocks = re.split(r"(?m)^(?=## )", old)
+    kept = {block.splitlines()[0][3:].strip(): block for block in blocks}
+    for section in sections:
+        kept[section.title] = section.markdown() + "\n"
+    body = "".join(block if block.endswith("\n\n") else block + "\n" for block in kept.values())
+    path.write_text((intro or head).rstrip("\n") + "\n\n" + body.rstrip("\n") + "\n", encoding="utf-8")

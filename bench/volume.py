@@ -19,12 +19,12 @@ from bench.corpus import build
 from bench.report import Section
 from bench.timing import load_average, peak_rss_mb, rss_mb
 from bench.workload import gold_questions
-from rag.answering import answer
+from rag.answering import ask
 from rag.config import load_settings
 from rag.indexing import index_files
 from rag.loading import find_files
 from rag.pipeline import load_pipeline, make_embedder
-from rag.retrieval import passages
+from rag.retrieval import retrieve
 
 GROUP_MB = 1.0
 OUT = Path(__file__).resolve().parent / "VOLUME.md"
@@ -70,12 +70,11 @@ def ask_gold(pipeline, limit_answers: int) -> dict:
     for item in gold:
         started = time.perf_counter()
         query = pipeline.embedder.embed_queries([item.question])[0]
-        hits = pipeline.retriever.rerank(pipeline.retriever.search(item.question, query), query)
-        passages(hits, pipeline.settings.top_k)
+        hits = retrieve(item.question, pipeline, query=query).hits
         retrieval_ms.append((time.perf_counter() - started) * 1000)
         sources = list(dict.fromkeys(h.chunk.source for h in hits))
         ranks.append(next((r for r, s in enumerate(sources, 1) if s in item.sources), None))
-    answers = [answer(item.question, pipeline).latency_s for item in gold[:limit_answers]]
+    answers = [ask(item.question, pipeline).answer().latency_s for item in gold[:limit_answers]]
     return {
         "questions": len(gold),
         "retrieval p50 ms": float(np.percentile(retrieval_ms, 50)),
@@ -104,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     before = rss_mb()
     pipeline = load_pipeline(settings, embedder)
-    _ = pipeline.retriever.bm25  # built once before timing, as a warm server has it
+    _ = pipeline.index.bm25, pipeline.index.languages  # built once before timing, as a warm server has them
     results = ask_gold(pipeline, args.answers)
     results["rss after load MB"] = rss_mb()
     results["rss before load MB"] = before
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_report(out: Path, rows: list[dict], sizes: dict[str, int], pipeline, results: dict) -> None:
-    index = pipeline.retriever.index
+    index = pipeline.index
     chunks, sentences = len(index.chunks), index.sentences.ntotal
     kb, seconds = sum(r["kb"] for r in rows), sum(r["seconds"] for r in rows)
     s = Section("Volume run")

@@ -2,34 +2,75 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
 
 from rag.citations import (
     citations_for,
     names_supported,
     numbers_supported,
+    quote_evidence,
     repeats_question,
     strip_invalid,
     without_markers,
 )
 from rag.config import Settings
+from rag.conversation import search_text
 from rag.errors import BadQuestion
 from rag.language import detect_language
 from rag.pipeline import Pipeline
 from rag.prompting import NOT_FOUND_MARK, build_prompt
-from rag.records import Answer, Passage
-from rag.retrieval import passages as select_passages
+from rag.records import Answer, Outcome, Passage
+from rag.retrieval import retrieve
 
 NOT_FOUND = {
     "en": "The documents do not contain the answer to this question.",
     "vi": "Tài liệu không chứa câu trả lời cho câu hỏi này.",
     "zh": "文档中没有这个问题的答案。",
 }
-EVIDENCE_LEAD = {"en": "According to the documents:", "vi": "Theo tài liệu:", "zh": "根据文档："}
-CLOSE_SECOND = 0.05  # a second passage this close in relevance is quoted too
+
+
+class Response:
+    """An answer in the making: iterate it for the model's draft as it streams; `answer()` for the checked Answer.
+
+    Iterating stops when the draft is complete; `answer()` and `text()` run whatever is left and may be called
+    any number of times.
+    """
+
+    def __init__(self, steps: Generator[str, None, Answer]) -> None:
+        self._steps = steps
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        while self._answer is None:
+            try:
+                piece = next(self._steps)
+            except StopIteration as done:
+                self._answer = done.value
+                return
+            yield piece
+
+    def answer(self) -> Answer:
+        for _ in self:
+            pass
+        assert self._answer is not None
+        return self._answer
+
+    def text(self) -> str:
+        return self.answer().text
+
+
+def ask(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> Response:
+    """Answer `question` from the documents; a question with nothing to answer raises BadQuestion at once.
+
+    `history` holds the conversation's earlier questions: a follow-up is searched together with the one it follows.
+    """
+    question = clean_question(question, pipeline.settings.max_question_chars)
+    return Response(_answer(question, pipeline, history))
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -44,32 +85,48 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
-def ask(question: str, pipeline: Pipeline, history: str = "") -> Iterator[str | Answer]:
-    """Yield the model's text as it is written, then the checked Answer.
+@dataclass(frozen=True)
+class Verdict:
+    """What the checks made of a draft: the text to show and how it came about."""
 
-    `history` is earlier conversation text that helps retrieval of a follow-up question.
-    """
+    text: str
+    outcome: Outcome
+    reason: str = ""
+
+
+def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Generator[str, None, Answer]:
     started = time.perf_counter()
     settings = pipeline.settings
-    question = clean_question(question, settings.max_question_chars)
     language = detect_language(question)
-    search_text = f"{history} {question}".strip() if history else question
-    query = pipeline.embedder.embed_queries([search_text])[0]
-    hits = pipeline.retriever.rerank(pipeline.retriever.search(search_text, query), query)
-    passages = select_passages(hits, settings.top_k)
+    found = retrieve(search_text(question, history), pipeline)
+    passages = list(found.passages)
     timings = {"retrieve_s": time.perf_counter() - started}
-    if not passages or passages[0].relevance < gate(settings, passages[0], language):
-        text, citations, abstained = NOT_FOUND[language], (), True
+    draft = ""
+    if not passages:
+        verdict = Verdict(NOT_FOUND[language], Outcome.GATED, "nothing was retrieved")
+    elif passages[0].relevance < (needed := gate(settings, passages[0], language)):
+        shown = math.floor(passages[0].relevance * 1000) / 1000  # rounded down, so it never reads as enough
+        verdict = Verdict(NOT_FOUND[language], Outcome.GATED, f"best passage relevance {shown:.3f} < {needed:.2f}")
     else:
-        pieces: list[str] = []
         for piece in pipeline.generator.stream(build_prompt(question, passages, language)):
-            pieces.append(piece)
+            draft += piece
             yield piece
         trust_not_found = passages[0].relevance < settings.trust_not_found_below
-        text, abstained = verify("".join(pieces), passages, question, language, trust_not_found)
-        citations = citations_for(text, passages)
+        verdict = verify(draft, passages, question, language, trust_not_found)
     timings["total_s"] = time.perf_counter() - started
-    yield Answer(question, text, language, abstained, citations, tuple(hits), tuple(passages), timings)
+    citations = citations_for(verdict.text, passages)
+    return Answer(
+        question,
+        verdict.text,
+        language,
+        verdict.outcome,
+        draft=draft,
+        reason=verdict.reason,
+        citations=citations,
+        retrieved=found.hits,
+        passages=found.passages,
+        timings=timings,
+    )
 
 
 def gate(settings: Settings, best: Passage, language: str) -> float:
@@ -78,20 +135,11 @@ def gate(settings: Settings, best: Passage, language: str) -> float:
     return settings.min_relevance_same_language if same else settings.min_relevance
 
 
-def answer(question: str, pipeline: Pipeline, history: str = "") -> Answer:
-    """Run `ask` to the end and return the Answer."""
-    for event in ask(question, pipeline, history):
-        if isinstance(event, Answer):
-            return event
-    raise AssertionError("ask() always ends with an Answer")
-
-
 def verify(
-    raw: str, passages: list[Passage], question: str, language: str, trust_not_found: bool = True
-) -> tuple[str, bool]:
-    """Keep the model's answer only when it cites a passage, states only numbers and names found in the cited
-    passages (or the question) and is in the question's language; otherwise quote the best passages.
-    Returns (text, abstained).
+    raw: str, passages: Sequence[Passage], question: str, language: str, trust_not_found: bool = True
+) -> Verdict:
+    """Keep the model's answer only when it passes every check (see `failed_check`); otherwise quote the best
+    passages, and say which check failed.
 
     A small model often says "not found" when the passage is in another language; with
     `trust_not_found` False that verdict is overruled by the retrieval score and the passage is quoted.
@@ -99,57 +147,29 @@ def verify(
     text = strip_invalid(raw.strip(), passages)
     if NOT_FOUND_MARK in text.upper() or text in NOT_FOUND.values():
         if trust_not_found:
-            return NOT_FOUND[language], True
-        return quote_evidence(passages, language), False
-    cited = citations_for(text, passages)
+            return Verdict(NOT_FOUND[language], Outcome.REFUSED)
+        return Verdict(quote_evidence(passages, language), Outcome.OVERRULED)
+    failed = failed_check(text, passages, question, language)
+    if failed:
+        return Verdict(quote_evidence(passages, language), Outcome.QUOTED, failed)
+    return Verdict(text, Outcome.ANSWERED)
+
+
+def failed_check(text: str, passages: Sequence[Passage], question: str, language: str) -> str:
+    """The first check a draft fails, as a short reason; "" when it cites a passage, is in the question's language,
+    states only numbers and names found in the cited passages (or the question) and does not restate the question."""
     words = without_markers(text)
-    right_language = detect_language(words) == language or not re.search(r"[^\W\d_]", words)
-    supported = numbers_supported(text, cited) and names_supported(text, cited, question)
-    supported = supported and not repeats_question(text, question)
-    if cited and words and right_language and supported:
-        return text, False
-    return quote_evidence(passages, language), False
-
-
-def quote_evidence(passages: list[Passage], language: str) -> str:
-    """An extractive answer: the best passage (and a runner-up of near-equal relevance) quoted verbatim,
-    each with its title, date and citation, introduced in `language`."""
-    chosen = passages[:1] + [p for p in passages[1:2] if p.relevance >= passages[0].relevance - CLOSE_SECOND]
-    quotes = [_quote(p, language) for p in chosen]
-    return f"{EVIDENCE_LEAD.get(language, EVIDENCE_LEAD['en'])} " + ("；" if language == "zh" else "; ").join(quotes)
-
-
-def _quote(passage: Passage, language: str) -> str:
-    chunk = passage.chunk
-    text = " ".join(passage.text.split())
-    title = chunk.title if chunk.title and not passage.text.startswith(chunk.title.rstrip("…")) else ""
-    if language == "zh":
-        origin = "，".join(x for x in (f"《{title}》" if title else "", chunk.date or "") if x)
-        return f"“{text}”" + (f"（{origin}）" if origin else "") + f"[{passage.n}]"
-    origin = ", ".join(x for x in (f"“{title}”" if title else "", chunk.date or "") if x)
-    return f"“{text}”" + (f" ({origin})" if origin else "") + f" [{passage.n}]"
-
-
-def answer_json(result: Answer) -> dict[str, object]:
-    """The machine-readable form of an answer shared by `ask --json` and the eval."""
-    return {
-        "answer": result.text,
-        "abstained": result.abstained,
-        "language": result.language,
-        "citations": [
-            {
-                "n": c.n,
-                "source": c.source,
-                "start": c.start,
-                "end": c.end,
-                "text": c.text,
-                "title": c.title,
-                "date": c.date,
-            }
-            for c in result.citations
-        ],
-        "retrieved": [
-            {"source": h.chunk.source, "score": round(h.relevance, 4), "text": h.chunk.text} for h in result.retrieved
-        ],
-        "latency_s": round(result.latency_s, 3),
-    }
+    cited = citations_for(text, passages)
+    if not words:
+        return "empty answer"
+    if not cited:
+        return "no citation"
+    if detect_language(words) != language and re.search(r"[^\W\d_]", words):
+        return "wrong language"
+    if not numbers_supported(text, cited):
+        return "number not in cited passage"
+    if not names_supported(text, cited, question):
+        return "name not in cited passage"
+    if repeats_question(text, question):
+        return "restates the question"
+    return ""

@@ -1,4 +1,5 @@
-"""Parse the [n] markers of an answer, drop those that point nowhere, and check what the answer claims."""
+"""Parse the [n] markers of an answer, drop those that point nowhere, check what the answer claims, and quote the
+evidence verbatim when the answer cannot be kept."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from rag.records import Citation, Passage
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，;、]\s*\d+)*)\s*\]")
 _NUMBER = re.compile(r"\d+")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*")
+EVIDENCE_LEAD = {"en": "According to the documents:", "vi": "Theo tài liệu:", "zh": "根据文档："}
+CLOSE_SECOND = 0.05  # a second passage this close in relevance is quoted too
 _FUNCTION_WORDS = {"the", "in", "on", "at", "it", "its", "they", "this", "these", "a", "an", "yes", "no", "he", "she"}
 
 
@@ -71,3 +74,22 @@ def repeats_question(text: str, question: str) -> bool:
     """The answer mostly restates the question (a small model's common failure)."""
     answer, asked = fold(without_markers(text)).strip(" ?.。？"), fold(question).strip(" ?.。？")
     return difflib.SequenceMatcher(None, answer, asked).ratio() > 0.8
+
+
+def quote_evidence(passages: Sequence[Passage], language: str) -> str:
+    """An extractive answer: the best passage (and a runner-up of near-equal relevance) quoted verbatim,
+    each with its title, date and citation, introduced in `language`."""
+    chosen = [*passages[:1], *(p for p in passages[1:2] if p.relevance >= passages[0].relevance - CLOSE_SECOND)]
+    quotes = [_quote(p, language) for p in chosen]
+    return f"{EVIDENCE_LEAD.get(language, EVIDENCE_LEAD['en'])} " + ("；" if language == "zh" else "; ").join(quotes)
+
+
+def _quote(passage: Passage, language: str) -> str:
+    chunk = passage.chunk
+    text = " ".join(passage.text.split())
+    title = chunk.title if chunk.title and not passage.text.startswith(chunk.title.rstrip("…")) else ""
+    if language == "zh":
+        origin = "，".join(x for x in (f"《{title}》" if title else "", chunk.date or "") if x)
+        return f"“{text}”" + (f"（{origin}）" if origin else "") + f"[{passage.n}]"
+    origin = ", ".join(x for x in (f"“{title}”" if title else "", chunk.date or "") if x)
+    return f"“{text}”" + (f" ({origin})" if origin else "") + f" [{passage.n}]"

@@ -1,4 +1,4 @@
-"""The `rag` command line: index documents, ask questions, evaluate, benchmark and serve the UI."""
+"""The `rag` command line: index documents, ask questions, evaluate and serve the UI."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from rag.config import Settings, load_settings
-from rag.errors import RagError
+from rag.errors import EngineCrashed, ModelMissing, RagError
 from rag.records import Answer
 
 EPILOG = """examples:
@@ -19,6 +19,7 @@ EPILOG = """examples:
   rag ask --json "Hàn Quốc và ASEAN nâng cấp quan hệ năm nào?"
   rag eval --gold eval/gold.jsonl --report eval/REPORT.md
   rag serve --port 7860              open the chat UI
+  rag check                          check that the answer engine runs on this CPU
 
 settings come from RAG_* environment variables (RAG_GGUF=/path/model.gguf uses your own model)."""
 
@@ -53,12 +54,13 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.answering import answer_json, ask
+    from rag.answering import ask, clean_question
     from rag.index import stale_sources
     from rag.pipeline import load_pipeline
 
+    question = clean_question(" ".join(args.question), settings.max_question_chars)  # before any model loads
     pipeline = load_pipeline(settings)
-    stale = stale_sources(pipeline.retriever.index)
+    stale = stale_sources(pipeline.index)
     if stale:
         names = ", ".join(stale[:3])
         print(
@@ -66,37 +68,55 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             "refresh changed files, or `rag index --rebuild FOLDERS` to drop deleted ones",
             file=sys.stderr,
         )
-    streamed: list[str] = []
-    for event in ask(" ".join(args.question), pipeline):
-        if isinstance(event, str):
-            streamed.append(event)
-            if not args.json:
-                print(event, end="", flush=True)
-            continue
-        if args.json:
-            print(json.dumps(answer_json(event), ensure_ascii=False, indent=1))
-        else:
-            print_answer(event, "".join(streamed))
+    response = ask(question, pipeline)
+    if args.json:
+        print(json.dumps(response.answer().to_dict(), ensure_ascii=False, indent=1))
+        return 0
+    for piece in response:
+        print(piece, end="", flush=True)
+    print_answer(response.answer())
     return 0
 
 
-def print_answer(result: Answer, streamed: str) -> None:
-    if streamed and streamed.strip() != result.text:
-        print("\n(the model's draft failed the citation check; the checked answer follows)")
-    if not streamed or streamed.strip() != result.text:
-        print(result.text)
-    else:
+def print_answer(result: Answer) -> None:
+    """What follows the streamed draft: why it was replaced and by what, the citations, the time taken."""
+    draft = result.draft.strip()
+    if draft:
         print()
+    if result.text != draft:
+        if result.note():
+            print(f"({result.note()})")
+        print(result.text)
     for c in result.citations:
         where = f"{c.source}:{c.start}-{c.end}" + (f", {c.date}" if c.date else "")
         print(f"  [{c.n}] {where}  {c.text[:160]}")
     print(f"({result.latency_s:.2f} s)")
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import app
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import preflight
 
-    app.main(settings, host=args.host, port=args.port)
+    if not settings.gguf_path.is_file():
+        raise ModelMissing(f"GGUF model not found at {settings.gguf_path} (run: python models/fetch.py, or set RAG_GGUF)")
+    features = preflight.compiled_features()
+    refused = [f for f in features if f.startswith(preflight.REFUSED_FEATURES)]
+    if refused:
+        raise EngineCrashed(
+            f"llama.cpp was built with {', '.join(refused)}, which some CPUs and VMs refuse; {preflight.REBUILD_HINT}"
+        )
+    print(f"engine: llama.cpp built for {', '.join(features) or 'no CPU extensions'}")
+    others = preflight.non_portable(features)
+    if others:
+        print(f"note: {', '.join(others)} tie this build to CPUs that have them; {preflight.REBUILD_HINT}")
+    report = preflight.check_engine(settings.gguf_path, settings.threads, settings.state_dir)
+    print(f"ok: {settings.gguf_path.name} generated {report.tokens} tokens in {report.seconds:.2f} s on this CPU")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.web.server import main as serve
+
+    serve(settings, host=args.host, port=args.port)
     return 0
 
 
@@ -144,6 +164,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, help="write a Markdown report here")
     p.add_argument("--ablations", action="store_true", help="also score dense-only and other top-k settings")
     p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser(
+        "check",
+        help="check that the answer engine runs on this CPU (make install runs it)",
+        epilog="example: rag check   (exit 6 with one line naming the cause when the engine crashes)",
+    )
+    p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("serve", help="start the chat UI", epilog="example: rag serve --port 7860")
     p.add_argument("--host", default="127.0.0.1")

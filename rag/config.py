@@ -20,6 +20,7 @@ class Settings:
     upload_dir: Path = PROJECT_DIR / "data" / "uploads"
     embedder_path: Path = PROJECT_DIR / "models" / "embeddinggemma-300m"
     gguf_path: Path = PROJECT_DIR / "models" / "gemma-3-270m-q4_k_m.gguf"
+    state_dir: Path = Path.home() / ".cache" / "rag"  # remembers that the engine ran on this CPU
     chunk_tokens: int = 160  # chunk size in embedding-model tokens
     top_k: int = 2  # passages given to the generator
     candidates: int = 12  # chunks fetched by each retriever before fusion
@@ -67,6 +68,7 @@ _ENV = {
     "RAG_UPLOAD_DIR": "upload_dir",
     "RAG_EMBEDDER": "embedder_path",
     "RAG_GGUF": "gguf_path",
+    "RAG_STATE_DIR": "state_dir",
     "RAG_TOP_K": "top_k",
     "RAG_MIN_RELEVANCE": "min_relevance",
     "RAG_MIN_RELEVANCE_SAME_LANGUAGE": "min_relevance_same_language",

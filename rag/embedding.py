@@ -23,7 +23,7 @@ SLICE = 32  # texts per progress report
 KEEP_FLOAT = ("down_proj",)
 
 
-class Embedder:
+class SentenceTransformerEmbedder:
     """Embeds queries and documents with a local sentence-transformers model (loaded on first use)."""
 
     def __init__(
@@ -58,6 +58,9 @@ class Embedder:
         if self._model is None:
             self._model = self._load()
         return self._model
+
+    def warm_up(self) -> None:
+        self.embed_queries(["warm up"])
 
     def _load(self) -> Any:
         if not (self.path / "modules.json").exists():

@@ -31,6 +31,12 @@ class MissingDependency(RagError):
     exit_code = 3
 
 
+class EngineCrashed(RagError):
+    """The model engine died (an illegal instruction, a crash, out of memory) or could not run."""
+
+    exit_code = 6
+
+
 class UnreadableDocument(RagError):
     """A file cannot be read as text (binary, unknown encoding, too large, gone)."""
 

@@ -8,11 +8,14 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
 from rag.errors import RagError
 from rag.language import detect_language, fold
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
 
 
 @dataclass(frozen=True)
@@ -117,15 +120,15 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     }
 
 
-def evaluate(items: list[GoldItem], pipeline: Any, progress: bool = True) -> list[dict[str, Any]]:
+def evaluate(items: list[GoldItem], pipeline: Pipeline, progress: bool = True) -> list[dict[str, Any]]:
     """Answer every gold question with `pipeline` and score it."""
     from tqdm import tqdm
 
-    from rag.answering import answer, answer_json
+    from rag.answering import ask
 
     rows = []
     for item in tqdm(items, desc="eval", unit="q", disable=not progress):
-        rows.append(score(item, answer_json(answer(item.question, pipeline))))
+        rows.append(score(item, ask(item.question, pipeline).answer().to_dict()))
     return rows
 
 
@@ -152,7 +155,7 @@ def run_eval(
     items = load_gold(gold)
     embedder, generator = make_embedder(settings), make_generator(settings)
     chosen = ABLATIONS if ablations is True else {k: ABLATIONS[k] for k in ablations or []}
-    variants = {"full pipeline": {}} | chosen
+    variants: dict[str, dict[str, Any]] = {"full pipeline": {}} | chosen
     results: dict[str, Any] = {}
     for name, changes in variants.items():
         pipeline = load_pipeline(settings.with_(**changes), embedder, generator)

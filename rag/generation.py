@@ -7,16 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import MissingDependency, ModelMissing
+from rag.preflight import ensure_engine_runs
 from rag.prompting import Prompt
 
 STOP = ["\n"]  # base-model answers are one line, as in the worked examples
 
 
-class Generator:
+class LlamaCppGenerator:
     """Streams text from a GGUF model; uses its chat template when the file carries one."""
 
-    def __init__(self, path: Path, n_ctx: int = 2048, threads: int = 2, max_tokens: int = 96) -> None:
+    def __init__(
+        self, path: Path, n_ctx: int = 2048, threads: int = 2, max_tokens: int = 96, state_dir: Path | None = None
+    ) -> None:
         self.path = Path(path)
+        self.state_dir = state_dir  # where the engine pre-flight check is remembered; None: no check
         self.n_ctx = n_ctx
         self.threads = threads
         self.max_tokens = max_tokens
@@ -39,6 +43,8 @@ class Generator:
             from llama_cpp import Llama
         except ImportError:
             raise MissingDependency("llama-cpp-python is missing: pip install llama-cpp-python") from None
+        if self.state_dir is not None:  # a crash in a child process is a message; in this one it would be the end
+            ensure_engine_runs(self.path, self.threads, self.state_dir)
         try:
             return Llama(
                 str(self.path), n_ctx=self.n_ctx, n_threads=self.threads, n_threads_batch=self.threads, verbose=False
@@ -49,6 +55,9 @@ class Generator:
     @property
     def has_chat_template(self) -> bool:
         return bool(self.llm.metadata.get("tokenizer.chat_template"))
+
+    def warm_up(self) -> None:
+        self.llm  # noqa: B018 - loading is the point
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         """Yield the answer's text pieces as the model writes them (greedy decoding)."""

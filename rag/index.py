@@ -1,4 +1,4 @@
-"""The index in memory: chunks, their sentence vectors (float16, in FAISS) and how it was built (see storage.py)."""
+"""The index in memory: chunks, their sentence vectors (float16, in FAISS), BM25 and how it was built (see storage.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import faiss
 import numpy as np
 
 from rag.errors import IndexProblem
+from rag.lexical import BM25
+from rag.models import Embedder
 from rag.records import Chunk
 
 FORMAT = 2  # 2: one float16 vector per sentence; 1 (refused) held float32 chunk and sentence vectors
@@ -52,6 +54,8 @@ class VectorIndex:
     chunks: list[Chunk] = field(default_factory=list)
     sentences: Any = None  # FAISS index over the sentence vectors, rows grouped by chunk in chunk order
     files: dict[str, SourceFile] = field(default_factory=dict)
+    _bm25: BM25 | None = field(default=None, repr=False)
+    _languages: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.sentences is None:
@@ -68,6 +72,20 @@ class VectorIndex:
     def sentence_rows(self, row: int) -> range:
         """The sentence vector rows of chunk `row`."""
         return range(self._starts[row], self._starts[row + 1])
+
+    @property
+    def bm25(self) -> BM25:
+        """Keyword search over the chunks, built on first use."""
+        if self._bm25 is None:
+            self._bm25 = BM25([c.text for c in self.chunks])
+        return self._bm25
+
+    @property
+    def languages(self) -> np.ndarray:
+        """Each chunk's language, to keep keyword search to the question's language."""
+        if self._languages is None:
+            self._languages = np.array([c.language for c in self.chunks])
+        return self._languages
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Top-k (chunk row, cosine of its best sentence) pairs for one unit query vector."""
@@ -105,6 +123,7 @@ class VectorIndex:
         self.chunks += chunks
         self._count(chunks)
         self.files[name] = file
+        self._bm25 = self._languages = None
 
     def remove_source(self, name: str) -> None:
         self.replace_source(name, self.files[name], [], np.zeros((0, self.info.dimension), np.float32))
@@ -145,12 +164,19 @@ def _row(query: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
 
 
-def check_compatible(index: VectorIndex, expected: BuildInfo) -> None:
-    """Refuse an index built with another embedder or chunker."""
-    if index.info != expected:
+def check_compatible(info: BuildInfo, embedder: Embedder, chunk_tokens: int) -> None:
+    """Refuse an index built with another embedder, vector size or chunk size.
+
+    The names are compared first, so a mismatch is reported without loading the embedding model.
+    """
+    built = f"index was built with {info.embedder} (dim {info.dimension}, {info.chunk_tokens} tokens/chunk)"
+    if (info.embedder, info.chunk_tokens) != (embedder.model_id, chunk_tokens):
         raise IndexProblem(
-            f"index was built with {index.info.embedder} (dim {index.info.dimension}, {index.info.chunk_tokens} tokens/chunk) "
-            f"but settings ask for {expected.embedder} (dim {expected.dimension}, {expected.chunk_tokens}): run `rag index --rebuild`"
+            f"{built} but settings ask for {embedder.model_id} at {chunk_tokens} tokens/chunk: run `rag index --rebuild`"
+        )
+    if info.dimension != embedder.dimension:
+        raise IndexProblem(
+            f"{built} but {embedder.model_id} makes {embedder.dimension}-dim vectors: run `rag index --rebuild`"
         )
 
 

@@ -15,10 +15,11 @@ import numpy as np
 from rag import storage
 from rag.chunking import chunk_document
 from rag.config import Settings
-from rag.embedding import Embedder
 from rag.errors import UnreadableDocument
 from rag.index import BuildInfo, SourceFile, VectorIndex, check_compatible
 from rag.loading import find_files, load_document
+from rag.models import Embedder
+from rag.records import Document
 
 Progress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total), advancing as sentences embed
 
@@ -41,34 +42,34 @@ def build_info(settings: Settings, embedder: Embedder) -> BuildInfo:
 
 def open_for_update(settings: Settings, embedder: Embedder, rebuild: bool) -> VectorIndex:
     """The existing index (checked against the settings), or an empty one when rebuilding or new."""
-    info = build_info(settings, embedder)
     if rebuild or not storage.exists(settings.index_dir):
-        return VectorIndex(info)
+        return VectorIndex(build_info(settings, embedder))
     existing = storage.load(settings.index_dir)
-    check_compatible(existing, info)
+    check_compatible(existing.info, embedder, settings.chunk_tokens)
     return existing
 
 
 def index_files(
-    paths: Iterable[Path],
+    paths: Iterable[Path | Document],
     settings: Settings,
     embedder: Embedder,
     rebuild: bool = False,
     progress: Progress | None = None,
 ) -> IndexReport:
-    """Add or refresh `paths` (files or folders) in the index; unreadable files are reported, not fatal."""
+    """Add or refresh `paths` (files or folders, or documents already loaded from their files) in the index;
+    unreadable files are reported, not fatal."""
     report = IndexReport()
-    files = find_files(paths)
-    sizes = [_size(path) for path in files]
+    files = [f for p in paths for f in ([p] if isinstance(p, Document) else find_files([p]))]
+    sizes = [_size(_path(file)) for file in files]
     total, done = sum(sizes), 0
     with storage.writer_lock(settings.index_dir):
         index = open_for_update(settings, embedder, rebuild)
         known = dict(index.files)
-        for path, size in zip(files, sizes):
-            advance = _advancer(progress, path.name, done, size, total)
+        for file, size in zip(files, sizes):
+            advance = _advancer(progress, _path(file).name, done, size, total)
             advance(0.0)
             try:
-                _index_one(path, index, settings, embedder, report, advance)
+                _index_one(file, index, settings, embedder, report, advance)
             except UnreadableDocument as problem:
                 report.failed.append(str(problem))
             done += size
@@ -82,19 +83,20 @@ def index_files(
 
 
 def _index_one(
-    path: Path,
+    given: Path | Document,
     index: VectorIndex,
     settings: Settings,
     embedder: Embedder,
     report: IndexReport,
     advance: Callable[[float], None],
 ) -> None:
+    path = _path(given)
     known = index.files.get(path.name)
     stat = _stat(path)
     if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
         report.unchanged.append(path.name)
         return
-    doc = load_document(path, settings.max_file_mb)
+    doc = given if isinstance(given, Document) else load_document(path, settings.max_file_mb)
     file = SourceFile(str(path.resolve()), doc.fingerprint, stat.st_size, stat.st_mtime_ns)
     if known and known.fingerprint == doc.fingerprint:
         index.files[path.name] = file
@@ -125,6 +127,10 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def _path(given: Path | Document) -> Path:
+    return Path(given.path) if isinstance(given, Document) else given
 
 
 def _stat(path: Path) -> os.stat_result:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-LANGUAGES = ("en", "vi", "zh")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+HAN = "\u3400-\u9fff\uf900-\ufaff"  # CJK ideographs (with extension A and compatibility ideographs), for [...] classes
+_CJK = re.compile(f"[{HAN}]")
 _LATIN = re.compile(r"[A-Za-zÀ-ỹ]")
 # Letters that occur in Vietnamese but not in plain English text.
 _VIETNAMESE = re.compile(r"[ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]", re.IGNORECASE)

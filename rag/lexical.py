@@ -11,8 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_]+", re.UNICODE)
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+from rag.language import HAN
+
+_TOKEN = re.compile(f"[{HAN}]+|[^\\W_]+", re.UNICODE)
+_CJK = re.compile(f"[{HAN}]")
 
 
 def tokenize(text: str) -> list[str]:

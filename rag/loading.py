@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 
 from rag.errors import UnreadableDocument
-from rag.language import detect_language
+from rag.language import HAN, detect_language
 from rag.records import Document
 
 TITLE_CHARS = 90
@@ -19,7 +19,7 @@ _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _DMY_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _ZH_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _DATE_LINE = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\s*")
-_HAN = r"[\u3400-\u9fff\uf900-\ufaff]"
+_HAN = f"[{HAN}]"
 _HAN_RUN = re.compile(_HAN + "{2,}")
 _LONE_HAN_IN_WORD = re.compile(f"(?<=[A-Za-z]){_HAN}(?!{_HAN})|(?<!{_HAN}){_HAN}(?=[A-Za-z])")
 
@@ -62,15 +62,6 @@ def load_document(path: Path, max_mb: float = 20.0) -> Document:
         language=detect_language(text[:4000]),
         fingerprint=hashlib.sha256(raw).hexdigest(),
     )
-
-
-def load_documents(paths: Iterable[Path], max_mb: float = 20.0) -> Iterator[Document | UnreadableDocument]:
-    """Yield a Document per readable file and the error for each unreadable one."""
-    for path in paths:
-        try:
-            yield load_document(path, max_mb)
-        except UnreadableDocument as problem:
-            yield problem
 
 
 def decode(raw: bytes, name: str) -> str:

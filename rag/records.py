@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,6 @@ class Hit:
 
     row: int  # position in the index
     chunk: Chunk
-    score: float  # fused rank score from dense and keyword search
     relevance: float = 0.0  # cosine between question and the chunk's best sentence (set by reranking)
     best_sentence: int = 0  # index into chunk.sentences
 
@@ -69,18 +70,68 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Retrieval:
+    """What retrieval found for a question: reranked hits, best first, and the passages numbered from them."""
+
+    hits: tuple[Hit, ...]
+    passages: tuple[Passage, ...]
+
+
+class Outcome(StrEnum):
+    """How the answer's text came about."""
+
+    ANSWERED = "answered"  # the model's draft passed every check and is the answer
+    QUOTED = "quoted"  # the draft failed a check (see Answer.reason): the best passages are quoted instead
+    OVERRULED = "overruled"  # the model said "not found" but the passages are relevant enough: they are quoted
+    GATED = "gated"  # no passage was relevant enough: abstained before generating
+    REFUSED = "refused"  # the model said "not found" and that verdict was trusted
+
+
+@dataclass(frozen=True)
 class Answer:
-    """The final answer with its checked citations and what was retrieved."""
+    """The final answer with its checked citations, the model's draft, and what was retrieved."""
 
     question: str
     text: str
     language: str
-    abstained: bool
+    outcome: Outcome
+    draft: str = ""  # the model's text as it streamed ("" when gated)
+    reason: str = ""  # the check the draft failed (quoted), or why nothing was generated (gated)
     citations: tuple[Citation, ...] = ()
     retrieved: tuple[Hit, ...] = ()
     passages: tuple[Passage, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)  # retrieve_s, total_s
 
     @property
+    def abstained(self) -> bool:
+        return self.outcome in (Outcome.GATED, Outcome.REFUSED)
+
+    @property
     def latency_s(self) -> float:
         return self.timings.get("total_s", 0.0)
+
+    def note(self) -> str:
+        """One line on why the text differs from the model's draft ("" when the draft is the answer)."""
+        return {
+            Outcome.ANSWERED: "",
+            Outcome.QUOTED: f"the draft failed a check ({self.reason}), so the documents are quoted instead",
+            Outcome.OVERRULED: "the model said NOT FOUND, but the passages are relevant enough, so they are quoted",
+            Outcome.GATED: f"no passage is relevant enough to answer from: {self.reason}",
+            Outcome.REFUSED: "the model found no answer in the passages",
+        }[self.outcome]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The machine-readable form shared by `rag ask --json` and the eval."""
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "draft": self.draft,
+            "language": self.language,
+            "citations": [asdict(c) for c in self.citations],
+            "retrieved": [
+                {"source": h.chunk.source, "score": round(h.relevance, 4), "text": h.chunk.text} for h in self.retrieved
+            ],
+            "latency_s": round(self.latency_s, 3),
+        }

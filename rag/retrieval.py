@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
 from rag.index import VectorIndex
 from rag.language import detect_language
-from rag.lexical import BM25
-from rag.records import Hit, Passage
+from rag.pipeline import Pipeline
+from rag.records import Hit, Passage, Retrieval
 
 RRF_K = 60
 SHORT_SENTENCE = 60  # characters; a shorter best sentence is shown with its neighbour
+
+
+def retrieve(question: str, pipeline: Pipeline, top_k: int | None = None, query: np.ndarray | None = None) -> Retrieval:
+    """The reranked hits for `question` and the numbered passages the generator is shown.
+
+    `query` is the question's vector when the caller has embedded it already; `top_k` overrides the settings.
+    """
+    settings = pipeline.settings
+    if query is None:
+        query = pipeline.embedder.embed_queries([question])[0]
+    hits = rerank(pipeline.index, search(pipeline.index, question, query, settings.candidates, settings.lexical), query)
+    return Retrieval(tuple(hits), tuple(passages(hits, top_k or settings.top_k)))
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
@@ -25,50 +37,28 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return sorted(scores.items(), key=lambda pair: -pair[1])
 
 
-@dataclass
-class Retriever:
-    """Finds the chunks and the answer-bearing sentences for a question vector."""
+def search(index: VectorIndex, question: str, query: np.ndarray, candidates: int, lexical: bool = True) -> list[Hit]:
+    """Dense hits fused with BM25 hits over chunks written in the question's language.
 
-    index: VectorIndex
-    candidates: int = 12
-    lexical: bool = True
-    _bm25: BM25 | None = field(default=None, repr=False)
-    _languages: np.ndarray | None = field(default=None, repr=False)
+    BM25 cannot match an English question to Vietnamese text, so for a cross-lingual question
+    the lexical list is empty and the ranking is dense only.
+    """
+    rankings = [[row for row, _ in index.search(query, candidates)]]
+    if lexical:
+        allowed = index.languages == detect_language(question)
+        rankings.append([row for row, _ in index.bm25.top(question, candidates, allowed)])
+    fused = reciprocal_rank_fusion(rankings)[:candidates]
+    return [Hit(row, index.chunks[row]) for row, _ in fused]
 
-    @property
-    def bm25(self) -> BM25:
-        if self._bm25 is None:
-            self._bm25 = BM25([c.text for c in self.index.chunks])
-        return self._bm25
 
-    @property
-    def languages(self) -> np.ndarray:
-        """Each chunk's language, to keep keyword search to the question's language."""
-        if self._languages is None:
-            self._languages = np.array([c.language for c in self.index.chunks])
-        return self._languages
-
-    def search(self, question: str, query: np.ndarray) -> list[Hit]:
-        """Dense hits fused with BM25 hits over chunks written in the question's language.
-
-        BM25 cannot match an English question to Vietnamese text, so for a cross-lingual question
-        the lexical list is empty and the ranking is dense only.
-        """
-        rankings = [[row for row, _ in self.index.search(query, self.candidates)]]
-        if self.lexical:
-            allowed = self.languages == detect_language(question)
-            rankings.append([row for row, _ in self.bm25.top(question, self.candidates, allowed)])
-        fused = reciprocal_rank_fusion(rankings)[: self.candidates]
-        return [Hit(row, self.index.chunks[row], score) for row, score in fused]
-
-    def rerank(self, hits: Sequence[Hit], query: np.ndarray) -> list[Hit]:
-        """Order hits by their best sentence's cosine to the question: answer-bearing sentences first."""
-        ranked = []
-        for hit in hits:
-            scores = self.index.sentence_scores(hit.row, query)
-            best = int(np.argmax(scores))
-            ranked.append(replace(hit, relevance=float(scores[best]), best_sentence=best))
-        return sorted(ranked, key=lambda h: -h.relevance)
+def rerank(index: VectorIndex, hits: Sequence[Hit], query: np.ndarray) -> list[Hit]:
+    """Order hits by their best sentence's cosine to the question: answer-bearing sentences first."""
+    ranked = []
+    for hit in hits:
+        scores = index.sentence_scores(hit.row, query)
+        best = int(np.argmax(scores))
+        ranked.append(replace(hit, relevance=float(scores[best]), best_sentence=best))
+    return sorted(ranked, key=lambda h: -h.relevance)
 
 
 def passages(hits: Sequence[Hit], top_k: int) -> list[Passage]:

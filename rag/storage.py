@@ -15,9 +15,9 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import faiss
 import numpy as np
@@ -105,7 +105,9 @@ def exists(index_dir: Path) -> bool:
     return (index_dir / "CURRENT").is_file()
 
 
-_DAMAGE = (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, EOFError)
+# What damaged files raise; a wrong JSON shape is turned into ValueError where it is read, so that a
+# TypeError or AttributeError from a bug in the code is never reported as a damaged index.
+_DAMAGE = (OSError, ValueError, KeyError, RuntimeError, EOFError)
 
 
 def load(index_dir: Path) -> VectorIndex:
@@ -134,8 +136,8 @@ def _switched(index_dir: Path, current: str) -> bool:
 
 
 def _read_generation(generation: Path) -> VectorIndex:
-    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
-    info = BuildInfo(**manifest["build"])
+    manifest = _object(json.loads((generation / "manifest.json").read_text(encoding="utf-8")))
+    info = _record(BuildInfo, manifest["build"])
     if info.format != FORMAT:
         raise IndexProblem(
             f"index in {generation.parent} has format {info.format}, expected {FORMAT}: run `rag index --rebuild`"
@@ -143,10 +145,37 @@ def _read_generation(generation: Path) -> VectorIndex:
     with open(generation / "chunks.jsonl", encoding="utf-8") as handle:
         chunks = [_chunk(json.loads(line)) for line in handle]
     sentences = faiss.deserialize_index(np.fromfile(generation / "sentences.faiss", dtype=np.uint8))
-    files = {k: SourceFile(**v) for k, v in manifest["files"].items()}
+    files = {k: _record(SourceFile, v) for k, v in _object(manifest["files"]).items()}
     return VectorIndex(info, chunks, sentences, files)
 
 
-def _chunk(record: dict[str, Any]) -> Chunk:
-    record["sentences"] = tuple(tuple(s) for s in record["sentences"])
-    return Chunk(**record)
+def _chunk(data: Any) -> Chunk:
+    chunk = _record(Chunk, data)
+    try:
+        sentences = tuple((int(a), int(b)) for a, b in chunk.sentences)
+    except (TypeError, ValueError):
+        raise ValueError("a chunk's sentences are not offset pairs") from None
+    return replace(chunk, sentences=sentences)
+
+
+def _object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, found {type(data).__name__}")
+    return data
+
+
+R = TypeVar("R")
+_SCALARS = {"int": int, "str": str, "bool": bool}
+
+
+def _record(kind: type[R], data: Any) -> R:
+    """A record from its JSON object; missing or unknown fields and wrong scalar types raise ValueError."""
+    try:
+        record: Any = kind(**_object(data))
+    except TypeError as exc:  # the dataclass constructor's complaint about the fields
+        raise ValueError(f"{kind.__name__}: {exc}") from None
+    for f in fields(record):
+        expected = _SCALARS.get(str(f.type))
+        if expected and not isinstance(getattr(record, f.name), expected):
+            raise ValueError(f"{kind.__name__}.{f.name} is not {f.type}")
+    return record

@@ -1,7 +1,16 @@
-"""Shared fixtures: tiny corpora, fake models for the fast layer, real models (slow) for the rest."""
+"""Test layers by folder, and shared fixtures: tiny corpora, fake models, real models, the served UI.
+
+unit/      pure functions on tiny hand-made data
+pipeline/  the real code path (real FAISS index, real files) with deterministic fake models
+models/    the real embedding model and GGUF generators (marked slow)
+browser/   the served UI in headless Chromium (marked browser and slow)
+"""
 
 from __future__ import annotations
 
+import shutil
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +22,24 @@ from tests.fakes import EchoGenerator, HashEmbedder
 
 SEEDS = PROJECT_DIR / "seeds"
 ASEAN_NZ = "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
+TESTS = Path(__file__).parent
+LAYERS = {"unit": (), "pipeline": (), "models": ("slow",), "browser": ("browser", "slow")}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--screenshot", type=Path, help="browser tests save a screenshot of the UI to this path")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test gets the markers of its layer's folder; a slow test outside models/ or browser/ is refused."""
+    for item in items:
+        layer = item.path.relative_to(TESTS).parts[0]
+        if layer not in LAYERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in tests/{{{','.join(LAYERS)}}}/")
+        if not LAYERS[layer] and item.get_closest_marker("slow"):
+            raise pytest.UsageError(f"{item.nodeid} is marked slow: move it to tests/models/")
+        for marker in (layer, *LAYERS[layer]):
+            item.add_marker(marker)
 
 
 @pytest.fixture
@@ -48,8 +75,8 @@ def settings(tmp_path: Path) -> Settings:
 def fake_pipeline(corpus: Path, settings: Settings) -> Pipeline:
     """A real index and pipeline over `corpus`, with hashed embeddings and an echoing generator."""
     embedder = HashEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
-    return load_pipeline(settings, embedder, EchoGenerator())  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
+    return load_pipeline(settings, embedder, EchoGenerator())
 
 
 @pytest.fixture(scope="session")
@@ -76,3 +103,25 @@ def real_generator(real_settings: Settings):
 def real_pipeline(real_settings: Settings, real_embedder, real_generator) -> Pipeline:
     index_files([SEEDS], real_settings, real_embedder)
     return load_pipeline(real_settings, real_embedder, real_generator)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(real_pipeline: Pipeline, real_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """The UI on a free port, over a copy of the session's seed index (uploads must not leak into other tests)."""
+    from rag.web.server import launch
+    from rag.web.service import Service
+
+    folder = tmp_path_factory.mktemp("ui")
+    shutil.copytree(real_settings.index_dir, folder / "index", ignore=shutil.ignore_patterns(".lock"))
+    settings = real_settings.with_(index_dir=folder / "index", upload_dir=folder / "uploads")
+    service = Service(load_pipeline(settings, real_pipeline.embedder, real_pipeline.generator))
+    port = free_port()
+    demo = launch(service, "127.0.0.1", port, block=False)
+    yield f"http://127.0.0.1:{port}/", service
+    demo.close()

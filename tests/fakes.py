@@ -1,4 +1,4 @@
-"""Deterministic stand-ins that implement the embedder and generator interfaces, for fast tests."""
+"""Deterministic stand-ins that implement the Embedder and Generator protocols (rag.models), for fast tests."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ class HashEmbedder:
 
     model_id = "hash-embedder"
     dimension = 512
+
+    def warm_up(self) -> None:
+        pass
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(tokenize(text)) // 2)
@@ -47,6 +50,9 @@ class EchoGenerator:
     def __init__(self, reply: str | None = None) -> None:
         self.reply = reply
         self.prompts: list[Prompt] = []
+
+    def warm_up(self) -> None:
+        pass
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         self.prompts.append(prompt)

@@ -11,13 +11,15 @@ import unicodedata
 import numpy as np
 import pytest
 
-from rag.answering import answer
+from rag.answering import ask
+from rag.cli import main
 from rag.config import PROJECT_DIR
-from rag.generation import Generator
+from rag.generation import LlamaCppGenerator
 from rag.pipeline import load_pipeline
+from rag.records import Outcome
+from rag.retrieval import retrieve
 from tests.conftest import ASEAN_NZ, SEEDS
 
-pytestmark = pytest.mark.slow
 CSP_SOURCES = {"000_ce3c90c106d94d56.txt", "002_a06ca1df537d2285.txt"}  # both report the 2025 upgrade
 
 
@@ -26,9 +28,7 @@ def seed_text(source: str) -> str:
 
 
 def test_english_question_finds_the_vietnamese_article_in_top_3(real_pipeline):
-    retriever = real_pipeline.retriever
-    query = real_pipeline.embedder.embed_queries([ASEAN_NZ])[0]
-    hits = retriever.rerank(retriever.search(ASEAN_NZ, query), query)
+    hits = retrieve(ASEAN_NZ, real_pipeline).hits
     assert "000_ce3c90c106d94d56.txt" in [h.chunk.source for h in hits[:3]]
 
 
@@ -41,13 +41,11 @@ def test_english_question_finds_the_vietnamese_article_in_top_3(real_pipeline):
     ],
 )
 def test_each_language_retrieves_its_source_first(real_pipeline, question, source):
-    retriever = real_pipeline.retriever
-    query = real_pipeline.embedder.embed_queries([question])[0]
-    assert retriever.rerank(retriever.search(question, query), query)[0].chunk.source == source
+    assert retrieve(question, real_pipeline).hits[0].chunk.source == source
 
 
 def test_answer_is_grounded_in_a_real_cited_passage(real_pipeline):
-    result = answer(ASEAN_NZ, real_pipeline)
+    result = ask(ASEAN_NZ, real_pipeline).answer()
     assert not result.abstained
     assert "2025" in result.text
     assert result.citations, result.text
@@ -57,17 +55,17 @@ def test_answer_is_grounded_in_a_real_cited_passage(real_pipeline):
 
 
 def test_unanswerable_question_abstains(real_pipeline):
-    result = answer("What is the recipe for chocolate cake?", real_pipeline)
+    result = ask("What is the recipe for chocolate cake?", real_pipeline).answer()
     assert result.abstained and not result.citations
     assert result.text == "The documents do not contain the answer to this question."
 
 
 def test_chat_template_model_answers_through_the_same_pipeline(real_settings, real_embedder, real_pipeline):
     chat_model = PROJECT_DIR / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    generator = Generator(chat_model, threads=real_settings.threads)
+    generator = LlamaCppGenerator(chat_model, threads=real_settings.threads)
     assert generator.has_chat_template
     pipeline = load_pipeline(real_settings, real_embedder, generator)
-    result = answer(ASEAN_NZ, pipeline)
+    result = ask(ASEAN_NZ, pipeline).answer()
     assert not result.abstained and result.citations
     for citation in result.citations:
         assert seed_text(citation.source)[citation.start : citation.end] == citation.text
@@ -84,7 +82,7 @@ def test_cli_ask_json_reports_answer_citations_and_retrieval(real_settings, real
     )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert {"answer", "abstained", "citations", "retrieved", "latency_s"} <= set(data)
+    assert {"answer", "abstained", "outcome", "reason", "draft", "citations", "retrieved", "latency_s"} <= set(data)
     assert data["citations"] and {"n", "source", "start", "end", "text"} <= set(data["citations"][0])
     assert data["retrieved"][0]["source"].endswith(".txt") and data["latency_s"] > 0
 
@@ -96,6 +94,17 @@ def test_cli_reports_a_missing_model_in_one_line(real_settings, real_pipeline, t
     )
     assert out.returncode == 3
     assert out.stderr.strip().splitlines()[-1].startswith("error: GGUF model not found at")
+
+
+def test_cli_ask_prints_the_true_reason_for_a_replaced_draft(real_settings, real_pipeline, capsys):
+    expected = ask(ASEAN_NZ, real_pipeline).answer()  # greedy decoding: the CLI's run writes the same draft
+    assert main(["--index-dir", str(real_settings.index_dir), "ask", ASEAN_NZ]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(expected.draft) and expected.text in out
+    if expected.outcome == Outcome.ANSWERED:
+        assert "\n(" not in out.split(expected.text)[0]
+    else:
+        assert f"\n({expected.note()})\n{expected.text}\n" in out
 
 
 def test_the_int8_encoder_ranks_a_cross_lingual_pair_and_names_itself(real_embedder):

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from rag import storage as store
-from rag.answering import answer
+from rag.answering import ask
 from rag.cli import main
 from rag.config import PROJECT_DIR, Settings
 from rag.errors import IndexProblem
 from rag.index import check_compatible
-from rag.indexing import build_info, index_files
+from rag.indexing import index_files
 from rag.pipeline import load_pipeline
 from tests.fakes import EchoGenerator, HashEmbedder
 
@@ -84,19 +84,19 @@ DAMAGE = {
 @pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
 def test_a_damaged_index_is_refused_with_the_way_to_recover(damage, corpus, settings, capsys):
     embedder = HashEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
     damage(_live(settings))
     with pytest.raises(IndexProblem, match=REBUILD):
-        load_pipeline(settings, embedder, EchoGenerator())  # type: ignore[arg-type]
+        load_pipeline(settings, embedder, EchoGenerator())
     with pytest.raises(IndexProblem, match=REBUILD):  # updating refuses too: the damage is not built upon
-        index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+        index_files([corpus], settings, embedder)
     assert main(["--index-dir", str(settings.index_dir), "ask", "Where do kiwi birds live?"]) == 5
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ") and REBUILD in err
-    report = index_files([corpus], settings, embedder, rebuild=True)  # type: ignore[arg-type]
+    report = index_files([corpus], settings, embedder, rebuild=True)
     assert report.files == 3 and len(list(settings.index_dir.glob("gen-*"))) == 1
-    pipeline = load_pipeline(settings, embedder, EchoGenerator())  # type: ignore[arg-type]
-    assert answer("Where does the kiwi bird live?", pipeline).citations[0].source == "en.txt"
+    pipeline = load_pipeline(settings, embedder, EchoGenerator())
+    assert ask("Where does the kiwi bird live?", pipeline).answer().citations[0].source == "en.txt"
 
 
 def test_a_missing_index_says_how_to_build_one(settings, capsys):
@@ -147,7 +147,7 @@ def _wait_for(path: Path, child: subprocess.Popen) -> None:
 @pytest.mark.parametrize("stage", ["manifest.json", "chunks.jsonl", "sentences.faiss", "CURRENT.tmp"])
 def test_an_indexer_killed_mid_write_leaves_the_old_index(stage, corpus, settings, tmp_path: Path):
     embedder = HashEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
     new = tmp_path / "new"
     new.mkdir()
     (new / "other.txt").write_text("Penguins live in Antarctica.\n")
@@ -161,8 +161,8 @@ def test_an_indexer_killed_mid_write_leaves_the_old_index(stage, corpus, setting
     assert len(leftovers) == 1  # the half-written generation (.tmp-gen-*, or gen-* when killed at the switch)
     index = store.load(settings.index_dir)
     assert sorted(index.files) == ["en.txt", "vi.txt", "zh.md"]
-    pipeline = load_pipeline(settings, embedder, EchoGenerator())  # type: ignore[arg-type]
-    assert answer("Where does the kiwi bird live?", pipeline).citations[0].source == "en.txt"
+    pipeline = load_pipeline(settings, embedder, EchoGenerator())
+    assert ask("Where does the kiwi bird live?", pipeline).answer().citations[0].source == "en.txt"
     index_files([new], settings, embedder)  # the next save clears the leftovers; the dead child's lock is gone
     names = sorted(p.name for p in settings.index_dir.iterdir() if p.is_dir())
     assert names == [_live(settings).name] and len(store.load(settings.index_dir).files) == 4
@@ -182,7 +182,7 @@ index_files([Path(sys.argv[2])], load_settings(index_dir=Path(sys.argv[1])), Has
 @pytest.mark.parametrize("attempt", range(2))
 def test_an_indexer_killed_as_it_starts_writing_leaves_a_whole_index(attempt, corpus, settings, tmp_path: Path):
     embedder = HashEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
     new = tmp_path / "new"
     new.mkdir()
     for i in range(100):
@@ -210,14 +210,14 @@ with writer_lock(Path(sys.argv[1])):
 
 def test_a_second_indexer_is_refused_while_one_writes(corpus, settings, tmp_path: Path, capsys):
     embedder = HashEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
     before = _live(settings)
     (tmp_path / "more.txt").write_text("Penguins live in Antarctica.\n")
     holder = _child(HOLDER, settings.index_dir)
     try:
         assert holder.stdout and holder.stdout.readline() == "locked\n"
         with pytest.raises(IndexProblem, match="another process is writing the index"):
-            index_files([tmp_path / "more.txt"], settings, embedder)  # type: ignore[arg-type]
+            index_files([tmp_path / "more.txt"], settings, embedder)
         args = ["--index-dir", str(settings.index_dir), "index", "--quiet", str(tmp_path / "more.txt")]
         assert main(args) == 5
         err = capsys.readouterr().err
@@ -227,18 +227,18 @@ def test_a_second_indexer_is_refused_while_one_writes(corpus, settings, tmp_path
         holder.kill()
         holder.wait()
     assert _live(settings) == before
-    assert index_files([tmp_path / "more.txt"], settings, embedder).added == ["more.txt"]  # type: ignore[arg-type]
+    assert index_files([tmp_path / "more.txt"], settings, embedder).added == ["more.txt"]
 
 
 def test_the_next_save_removes_leftover_folders(corpus, settings):
     embedder = HashEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
     for name in (".tmp-gen-1-1", "gen-2-2"):
         (settings.index_dir / name).mkdir()
         (settings.index_dir / name / "sentences.faiss").write_bytes(b"half")
     (settings.index_dir / "CURRENT.tmp").write_text("gen-2-2")
     assert len(store.load(settings.index_dir).files) == 3  # leftovers do not disturb loading
-    index_files([corpus], settings, embedder, rebuild=True)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder, rebuild=True)
     folders = [p.name for p in settings.index_dir.iterdir() if p.is_dir()]
     assert folders == [_live(settings).name]
 
@@ -247,26 +247,33 @@ class OtherEmbedder(HashEmbedder):
     model_id = "other-embedder"
 
 
+class WiderEmbedder(HashEmbedder):
+    """The same name, other vectors: only the dimension tells."""
+
+    dimension = 1024
+
+
 def test_an_index_built_with_other_settings_is_refused(corpus, settings):
     embedder = HashEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
     index = store.load(settings.index_dir)
-    check_compatible(index, build_info(settings, embedder))  # type: ignore[arg-type]
-    for changed, other in ((settings.with_(chunk_tokens=80), embedder), (settings, OtherEmbedder())):
+    check_compatible(index.info, embedder, settings.chunk_tokens)
+    changes = ((settings.with_(chunk_tokens=80), embedder), (settings, OtherEmbedder()), (settings, WiderEmbedder()))
+    for changed, other in changes:
         with pytest.raises(IndexProblem, match=REBUILD):
-            check_compatible(index, build_info(changed, other))  # type: ignore[arg-type]
+            check_compatible(index.info, other, changed.chunk_tokens)
         with pytest.raises(IndexProblem, match=REBUILD):
-            load_pipeline(changed, other, EchoGenerator())  # type: ignore[arg-type]
+            load_pipeline(changed, other, EchoGenerator())
         with pytest.raises(IndexProblem, match=REBUILD):
-            index_files([corpus], changed, other)  # type: ignore[arg-type]
-    rebuilt = index_files([corpus], settings.with_(chunk_tokens=80), embedder, rebuild=True)  # type: ignore[arg-type]
+            index_files([corpus], changed, other)
+    rebuilt = index_files([corpus], settings.with_(chunk_tokens=80), embedder, rebuild=True)
     assert rebuilt.files == 3
-    load_pipeline(settings.with_(chunk_tokens=80), embedder, EchoGenerator())  # type: ignore[arg-type]
+    load_pipeline(settings.with_(chunk_tokens=80), embedder, EchoGenerator())
 
 
 def test_a_failed_write_keeps_the_previous_index(corpus, settings, tmp_path: Path, monkeypatch):
     embedder = HashEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
     before = _live(settings)
     write = store._write
 
@@ -278,7 +285,7 @@ def test_a_failed_write_keeps_the_previous_index(corpus, settings, tmp_path: Pat
     monkeypatch.setattr(store, "_write", disk_full)
     (tmp_path / "more.txt").write_text("Penguins live in Antarctica.\n")
     with pytest.raises(IndexProblem, match=r"\(No space left on device\); the previous index is unchanged"):
-        index_files([tmp_path / "more.txt"], settings, embedder)  # type: ignore[arg-type]
+        index_files([tmp_path / "more.txt"], settings, embedder)
     assert _live(settings) == before and sorted(store.load(settings.index_dir).files) == ["en.txt", "vi.txt", "zh.md"]
     assert [p.name for p in settings.index_dir.iterdir() if p.is_dir()] == [before.name]
 

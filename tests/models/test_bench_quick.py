@@ -7,13 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from bench.report import Section, fmt, ratio
-from bench.timing import measure
-from bench.workload import Budget, sample_questions
 from rag.config import PROJECT_DIR
-from rag.evaluation import GoldItem
 
 SECTIONS = (
     "## Machine and models",
@@ -28,26 +22,6 @@ SECTIONS = (
 )
 
 
-def test_table_renders_numbers_compactly():
-    s = Section("T")
-    s.table(["a", "b"], [("x", 1234.5), ("y", 0.012345)])
-    assert "| x | 1,234 |" in s.markdown() and "| y | 0.0123 |" in s.markdown()
-    assert fmt(7) == "7" and ratio(2.0, 1.0) == "0.50×" and ratio(0.0, 1.0) == "n/a"
-
-
-def test_measure_takes_the_median_of_repeats():
-    st = measure(lambda: None, repeat=5, warmup=0)
-    assert len(st.samples) == 5 and 0 <= st.median <= st.p95
-
-
-def test_sample_questions_take_languages_in_turn():
-    langs = ["en", "en", "vi", "zh", "zh"]
-    gold = [GoldItem(f"q{i}", lang, "?", (("x",),), ("a.txt",), True) for i, lang in enumerate(langs)]
-    assert [q.lang for q in sample_questions(gold, 4)] == ["en", "vi", "zh", "en"]
-    assert Budget.quick().questions <= Budget().questions
-
-
-@pytest.mark.slow
 def test_quick_run_writes_a_complete_report(tmp_path: Path):
     out = tmp_path / "REPORT.md"
     run = subprocess.run(

@@ -1,0 +1,87 @@
+"""Document upload: check each file once, keep it under a safe name, index it, swap in the new index."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import gradio as gr
+
+from rag.errors import RagError, UnreadableDocument
+from rag.indexing import Progress, index_files
+from rag.loading import SUFFIXES, load_document
+from rag.pipeline import load_pipeline
+from rag.records import Document
+from rag.web.service import Service
+
+
+def safe_name(name: str) -> str:
+    """A plain file name from an uploaded one: no folders, no leading dots, only word characters, '.', '-'."""
+    given = re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1]
+    base = re.sub(r"[^\w.\-]+", "_", given).lstrip("._")[:120]
+    if not base or Path(base).suffix.lower() not in SUFFIXES:
+        kinds = ", ".join(sorted(SUFFIXES))
+        raise UnreadableDocument(f"{given or '(no name)'}: only {kinds} files can be uploaded")
+    return base
+
+
+def stage_upload(source: Path, service: Service) -> Document:
+    """Load an uploaded file (refusing binary, undecodable, empty and oversized ones before anything is kept),
+    copy it into the upload folder and return it as loaded, under its kept path."""
+    settings = service.pipeline.settings
+    name = safe_name(str(source))
+    if source.stat().st_size > settings.max_file_mb * 1024 * 1024:
+        raise UnreadableDocument(f"{name}: larger than the {settings.max_file_mb:g} MB limit")
+    document = load_document(source, settings.max_file_mb)
+    upload_dir = settings.upload_dir.resolve()
+    known = service.pipeline.index.files.get(name)
+    if known and Path(known.path).parent != upload_dir:  # never replace a corpus file of the same name
+        name = f"upload_{name}"
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    target = upload_dir / name
+    shutil.copyfile(source, target)
+    return replace(document, source=name, path=str(target))
+
+
+def upload(service: Service, files: Sequence[str | Path] | None, progress: Callable[..., object] | None = None) -> str:
+    """Index uploaded files, then swap in a pipeline that searches them; returns a Markdown report."""
+    if not files:
+        raise gr.Error("Choose one or more .txt, .md or .html files to upload.")
+    staged, problems = [], []
+    for file in files:
+        try:
+            staged.append(stage_upload(Path(file), service))
+        except UnreadableDocument as problem:
+            problems.append(str(problem))
+        except OSError as problem:  # the server's temporary path stays out of the message
+            problems.append(f"{Path(file).name}: cannot read ({problem.strerror})")
+    report = None
+    if staged:
+        with service.indexing:
+            old = service.pipeline
+            try:
+                report = index_files(staged, old.settings, old.embedder, progress=_progress(progress))
+                service.replace(load_pipeline(old.settings, old.embedder, old.generator))
+            except RagError as problem:
+                raise gr.Error(str(problem)) from None
+        problems += report.failed
+    lines = []
+    if report and (report.added or report.updated or report.unchanged):
+        done = report.added + report.updated + report.unchanged
+        lines.append(f"Indexed {', '.join(f'`{n}`' for n in done)}: the index now holds {report.files} documents.")
+    lines += [f"Skipped {p}" for p in problems]
+    return "\n\n".join(lines)
+
+
+def _progress(progress: Callable[..., object] | None) -> Progress | None:
+    if progress is None:
+        return None
+
+    def report(name: str, done: int, total: int) -> None:
+        progress(done / max(total, 1), desc=f"Indexing {name}" if name else "Saving the index")
+
+    return report

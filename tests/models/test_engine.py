@@ -1,0 +1,26 @@
+"""The engine pre-flight check with a real small GGUF: it generates in a child process, once per build and CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag import preflight
+from rag.config import PROJECT_DIR
+
+SMALL_GGUF = PROJECT_DIR / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def test_engine_generates_a_few_tokens_in_a_child_process():
+    report = preflight.probe(SMALL_GGUF, threads=2)
+    assert report.tokens == preflight.PROBE_TOKENS
+    assert "AVX2" in report.features and not preflight.non_portable(report.features)
+
+
+def test_the_check_runs_once_per_engine_build_and_cpu(tmp_path: Path):
+    state = tmp_path / "state"
+    preflight.ensure_engine_runs(SMALL_GGUF, 2, state)
+    (stamp,) = state.glob("engine-ok-*")
+    assert stamp.name == f"engine-ok-{preflight.engine_fingerprint()}"
+    damaged = tmp_path / "damaged.gguf"
+    damaged.write_bytes(b"GGUF" + bytes(64))
+    preflight.ensure_engine_runs(damaged, 2, state)  # remembered: no second child process is started

@@ -1,0 +1,157 @@
+"""The web edge's handlers (chat, upload, status), run on the fake pipeline without a browser."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from rag import loading
+from rag.errors import IndexProblem, UnreadableDocument
+from rag.pipeline import Pipeline
+from rag.web import chat as web_chat
+from rag.web.chat import ChatState, respond
+from rag.web.render import status_text
+from rag.web.server import build_ui
+from rag.web.service import Service
+from rag.web.uploads import safe_name, upload
+from tests.fakes import EchoGenerator
+
+
+@pytest.fixture
+def ui(fake_pipeline: Pipeline) -> Service:
+    return Service(fake_pipeline)
+
+
+def run(ui: Service, question: str, chat: ChatState | None = None) -> list[tuple]:
+    return list(respond(ui, question, chat or ChatState()))
+
+
+def test_respond_streams_then_shows_checked_answer_with_linked_sources(ui: Service) -> None:
+    updates = run(ui, "Where is the kiwi bird native to?")
+    drafts = [u[0][-1]["content"] for u in updates[1:-1]]
+    assert len(drafts) >= 2 and drafts[-1].endswith("▌")  # the echo generator streams two pieces
+    messages, sources, chat, box = updates[-1]
+    assert messages[-2] == {"role": "user", "content": "Where is the kiwi bird native to?"}
+    assert '<a class="cite" href="#src-1-1">[1]</a>' in messages[-1]["content"]
+    assert "▌" not in messages[-1]["content"] and box == ""
+    assert 'id="src-1-1" data-source="en.txt"' in sources and "<mark>" in sources
+    assert chat.questions == ("Where is the kiwi bird native to?",) and 'class="note"' not in messages[-1]["content"]
+
+
+def test_final_text_replaces_a_draft_that_fails_a_check_and_says_which(fake_pipeline: Pipeline) -> None:
+    replying = replace(fake_pipeline, generator=EchoGenerator("The kiwi lays 99 eggs [7]"))  # 99: in no passage
+    messages = run(Service(replying), "How many eggs does the kiwi lay?")[-1][0]
+    assert "99" not in messages[-1]["content"] and "[7]" not in messages[-1]["content"]
+    assert "src-1-1" in messages[-1]["content"]  # quoted evidence, cited
+    assert "(no citation)" in messages[-1]["content"]  # [7] points nowhere, so nothing is cited
+
+
+def test_sessions_do_not_share_chats(ui: Service) -> None:
+    first = run(ui, "Where is the kiwi bird native to?")[-1][2]
+    second = run(ui, "熊猫的主要栖息地在哪里？")[-1][2]
+    assert first.questions == ("Where is the kiwi bird native to?",)
+    assert second.questions == ("熊猫的主要栖息地在哪里？",)
+    follow = run(ui, "and its eggs?", first)[-1][2]
+    assert len(follow.messages) == 4 and len(follow.sources) == 2 and 'data-turn="2"' in follow.sources[0]
+
+
+def test_the_chat_hands_its_earlier_questions_to_the_core(ui: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, ...]] = []
+    real_ask = web_chat.ask
+    monkeypatch.setattr(web_chat, "ask", lambda q, p, h=(): seen.append(tuple(h)) or real_ask(q, p, h))
+    chat = run(ui, "Where is the kiwi bird native to?")[-1][2]
+    run(ui, "and its eggs?", chat)
+    assert seen == [(), ("Where is the kiwi bird native to?",)]
+
+
+def test_errors_become_gr_error_without_a_trace(ui: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(gr.Error, match="question is empty"):
+        run(ui, "  ?? ")
+
+    def broken(*args: object) -> None:
+        raise IndexProblem("index in /x is damaged (ValueError): rebuild it with `rag index --rebuild`")
+
+    monkeypatch.setattr(web_chat, "ask", broken)
+    with pytest.raises(gr.Error, match="rebuild it"):
+        run(ui, "Where is the kiwi bird native to?")
+
+
+def test_status_names_documents_chunks_and_models(ui: Service) -> None:
+    text = status_text(ui.pipeline)
+    assert "3 documents" in text and "chunks" in text and "hash-embedder" in text and "echo" in text
+
+
+def test_upload_indexes_a_file_and_swaps_in_a_pipeline_that_finds_it(ui: Service, tmp_path: Path) -> None:
+    note = tmp_path / "in" / "okapi.md"
+    note.parent.mkdir()
+    note.write_text("# Okapi\n\nThe okapi is a forest giraffe living in the Ituri rainforest.\n", encoding="utf-8")
+    calls: list[float] = []
+    report = upload(ui, [str(note)], lambda fraction, desc="": calls.append(fraction))
+    assert "`okapi.md`" in report and "4 documents" in report and calls[-1] == 1.0
+    assert (ui.pipeline.settings.upload_dir / "okapi.md").is_file()
+    assert "4 documents" in status_text(ui.pipeline)
+    sources = run(ui, "Where does the okapi forest giraffe live?")[-1][1]
+    assert 'data-source="okapi.md"' in sources
+
+
+def test_upload_rejects_binary_and_wrong_kinds_and_keeps_the_index(ui: Service, tmp_path: Path) -> None:
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(bytes(range(256)) * 8)
+    script = tmp_path / "run.sh"
+    script.write_text("echo hi\n")
+    before = ui.pipeline
+    report = upload(ui, [str(binary), str(script)])
+    assert report.count("Skipped") == 2 and "photo.txt" in report and "run.sh: only" in report
+    assert ui.pipeline is before and not ui.pipeline.settings.upload_dir.exists()
+    with pytest.raises(gr.Error, match="Choose one or more"):
+        upload(ui, [])
+
+
+def test_upload_names_are_stripped_of_folders(ui: Service, tmp_path: Path) -> None:
+    assert safe_name("../../etc/notes.txt") == "notes.txt"
+    assert safe_name("..\\..\\Windows\\evil.md") == "evil.md"
+    assert safe_name(".hidden name;rm -rf.html") == "hidden_name_rm_-rf.html"
+    for bad in ("../../etc/passwd", "", "..", "x.exe"):
+        with pytest.raises(UnreadableDocument, match="can be uploaded"):
+            safe_name(bad)
+    (tmp_path / "a").mkdir()
+    note = tmp_path / "evil.txt"
+    note.write_text("Plain text about kiwis.\n", encoding="utf-8")
+    upload(ui, [f"{tmp_path}/a/../../{tmp_path.name}/evil.txt"])
+    upload_dir = ui.pipeline.settings.upload_dir
+    assert [p.name for p in upload_dir.iterdir()] == ["evil.txt"]
+
+
+def test_upload_never_replaces_a_corpus_file_of_the_same_name(ui: Service, tmp_path: Path) -> None:
+    twin = tmp_path / "en.txt"
+    twin.write_text("A different text about tuatara lizards.\n", encoding="utf-8")
+    upload(ui, [str(twin)])
+    assert {"en.txt", "upload_en.txt"} <= set(ui.pipeline.index.files)
+
+
+def test_build_ui_wires_the_handlers(ui: Service) -> None:
+    demo = build_ui(ui)
+    names = {d.get("api_name") for d in demo.config["dependencies"]}
+    assert {"ask", "upload"} <= names
+
+
+def test_an_abstention_shows_the_passages_the_model_saw(fake_pipeline: Pipeline) -> None:
+    strict = replace(
+        fake_pipeline, settings=fake_pipeline.settings.with_(min_relevance=0.99, min_relevance_same_language=0.99)
+    )
+    messages, sources, _, _ = run(Service(strict), "Where is the kiwi bird native to?")[-1]
+    assert "do not contain" in messages[-1]["content"] and "No passage is cited" in sources
+    assert "<details open>" in sources and 'data-source="en.txt"' in sources and "<mark>" in sources
+
+
+def test_an_uploaded_file_is_read_once(ui: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+    real_decode = loading.decode
+    monkeypatch.setattr(loading, "decode", lambda raw, name: reads.append(name) or real_decode(raw, name))
+    note = tmp_path / "okapi.md"
+    note.write_text("# Okapi\n\nThe okapi is a forest giraffe.\n", encoding="utf-8")
+    assert "`okapi.md`" in upload(ui, [str(note)])
+    assert reads == ["okapi.md"]

@@ -6,6 +6,7 @@ import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
 
+from bench.footprint import footprint_section
 from bench.indexing import indexing_section
 from bench.levers_embed import int8, passage_recall, query_vectors, torch_threads
 from bench.levers_index import indexing_levers
@@ -65,6 +66,8 @@ def run_all(quick: bool, skip_scale: bool, import_s: float, threads: int | None 
     _step("indexing throughput")
     index_section, _ = indexing_section(settings, pipeline.embedder, budget, settings.corpus_dir)
     sections = [_summary(found, settings.threads, quantized, indexed), *query, index_levers, index_section, levers]
+    _step("index footprint")
+    sections.append(_footprint(pipeline, settings, budget))
     if not skip_scale:
         _step("FAISS scale")
         sections.append(scale_section(budget)[0])
@@ -107,3 +110,11 @@ def _summary(found: dict, threads: int, quantized: dict, indexed: dict) -> Secti
 
 def _s(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} s"
+
+
+def _footprint(pipeline, settings, budget: Budget) -> Section:
+    """Section 6, with the sentences per chunk and chunk-record bytes of the product's seed index."""
+    index = pipeline.index
+    live = settings.index_dir / (settings.index_dir / "CURRENT").read_text().strip()
+    records = (live / "chunks.jsonl").stat().st_size / len(index.chunks)
+    return footprint_section(budget.footprint_vectors, index.sentences.ntotal / len(index.chunks), records)

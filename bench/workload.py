@@ -28,6 +28,7 @@ class Budget:
     hnsw_max: int = 1_000_000  # largest HNSW actually built; larger sizes are extrapolated
     scale_queries: int = 20
     index_repeat: int = 2  # turns of each indexing lever (medians)
+    footprint_vectors: int = 50_000  # vectors each FAISS store is measured on
 
     @classmethod
     def quick(cls) -> Budget:
@@ -45,6 +46,7 @@ class Budget:
             hnsw_max=2_000,
             scale_queries=10,
             index_repeat=1,
+            footprint_vectors=2_000,
         )
 
 

@@ -74,7 +74,14 @@ def int8(s: Section, pipeline: Pipeline, gold: list[GoldItem], budget: Budget) -
     cosine = float(np.mean(np.sum(query_vectors(fp32, gold) * query_vectors(product, gold), axis=1)))
     s.table(
         ["", "float32", "int8 (product)", "int8 vs float32"],
-        [("query embedding ms", speed["float32"], speed["int8 (product)"], ratio(speed["float32"], speed["int8 (product)"]))],
+        [
+            (
+                "query embedding ms",
+                speed["float32"],
+                speed["int8 (product)"],
+                ratio(speed["float32"], speed["int8 (product)"]),
+            )
+        ],
     )
     s.text(
         f"Mean cosine between float32 and int8 query vectors over {len(gold)} gold questions: {cosine:.3f}. "

@@ -151,68 +151,88 @@ def index_seconds(settings: Settings, embedder: Embedder, corpus: Path) -> float
 
 
 def indexing_levers(
-    settings: Settings, product: Embedder, gold: list[GoldItem], budget: Budget
+    settings: Settings, product: Embedder, gold: list[GoldItem], budget: Budget, core: bool = False
 ) -> tuple[Section, dict]:
-    """Time every lever in turn on the same texts, then score each encoder's vectors on the gold set."""
+    """Time the levers in turn on the same texts, then score each encoder's vectors on the gold set.
+
+    `core` keeps to before, after and the product's encoder (for a machine too busy for every row).
+    """
     fp32 = encoder(settings, "fp32")
     started = time.perf_counter()
     work = load_work(settings.corpus_dir, fp32)
     load_s = time.perf_counter() - started
-    int8_all = encoder(settings, "int8")
     vectors: dict[str, tuple] = {}
 
     def keep(name: str, result: tuple) -> float:
         vectors[name] = result[1:]
         return float(result[0])
 
-    # Before: format-1 indexing replayed (load and chunk time added); after: the product's own indexing.
-    product.batch_size = 1
-    seconds = _timed_round_robin(
-        {
-            "before": lambda: load_s + keep("before", old_path(fp32, work)),
-            "after": lambda: index_seconds(settings, product, settings.corpus_dir),
-        },
-        budget.index_repeat,
-    )
+    product.batch_size = None  # the product's own batching
     levers = {
         "float32, each chunk and each sentence, batch 16 (before)": lambda: keep("before", old_path(fp32, work)),
-        "float32, unique sentences, batch 16": lambda: keep("fp32", new_path(fp32, work, 16)),
-        "int8 all Linear layers, unique sentences, batch 16": lambda: keep("int8", new_path(int8_all, work, 16)),
-        "int8 but down_proj float, unique sentences, batch 16": lambda: new_path(product, work, 16)[0],
-        "same, batch 16 unsorted": lambda: new_path(product, work, 16, sort=False)[0],
-        "same, batch 1 (product)": lambda: keep("product", new_path(product, work, 1)),
+        "int8 but down_proj float, unique sentences, batch 16 (product)": lambda: keep(
+            "product", new_path(product, work, 16)
+        ),
     }
-    if budget.index_repeat > 1:
-        one_thread = encoder(settings, "int8-keep-down", threads=1)
-        levers["same, batch 1, 1 torch thread"] = lambda: new_path(one_thread, work, 1)[0]
+    encoders = {"fp32": fp32, "product": product}
+    if not core:
+        encoders["int8"] = int8_all = encoder(settings, "int8")
+        levers |= {
+            "float32, unique sentences, batch 16": lambda: keep("fp32", new_path(fp32, work, 16)),
+            "int8 all Linear layers, unique sentences, batch 16": lambda: keep("int8", new_path(int8_all, work, 16)),
+            "int8 but down_proj float, batch 16 unsorted": lambda: new_path(product, work, 16, sort=False)[0],
+            "int8 but down_proj float, batch 1": lambda: new_path(product, work, 1)[0],
+        }
     lever_s = _timed_round_robin(levers, budget.index_repeat)
-    product.batch_size = 1
-    queries = {
-        "fp32": fp32.embed_queries([q.question for q in gold]),
-        "int8": int8_all.embed_queries([q.question for q in gold]),
-        "product": product.embed_queries([q.question for q in gold]),
+    # Before: format-1 indexing replayed (its embedding, plus loading and chunking); after: the product's indexing.
+    seconds = {
+        "before": load_s + lever_s["float32, each chunk and each sentence, batch 16 (before)"],
+        "after": index_seconds(settings, product, settings.corpus_dir),
     }
+    product.batch_size = None
+    queries = {name: e.embed_queries([q.question for q in gold]) for name, e in encoders.items()}
     before_chunks, before_sentences = vectors["before"]
     quality = {
         "before: float32 chunk vectors, float32 sentences": retrieval_quality(
             work, before_sentences, queries["fp32"], gold, settings, before_chunks, float32=True
         ),
         "float32 sentences only, best sentence finds the chunk": retrieval_quality(
-            work, vectors["fp32"][0], queries["fp32"], gold, settings, float32=True
+            work, before_sentences, queries["fp32"], gold, settings, float32=True
         ),
         "same, stored as float16 (format 2)": retrieval_quality(
-            work, vectors["fp32"][0], queries["fp32"], gold, settings
-        ),
-        "int8 all Linear layers (queries too), float16": retrieval_quality(
-            work, vectors["int8"][0], queries["int8"], gold, settings
-        ),
-        "int8 but down_proj float (queries too), float16 (product)": retrieval_quality(
-            work, vectors["product"][0], queries["product"], gold, settings
+            work, before_sentences, queries["fp32"], gold, settings
         ),
     }
-    cosine = {name: float(np.mean(np.sum(vectors[name][0] * before_sentences, axis=1))) for name in ("int8", "product")}
+    if not core:
+        quality["int8 all Linear layers (queries too), float16"] = retrieval_quality(
+            work, vectors["int8"][0], queries["int8"], gold, settings
+        )
+    quality["int8 but down_proj float (queries too), float16 (product)"] = retrieval_quality(
+        work, vectors["product"][0], queries["product"], gold, settings
+    )
+    cosine = {
+        name: float(np.mean(np.sum(vectors[name][0] * before_sentences, axis=1)))
+        for name in ("int8", "product")
+        if name in vectors
+    }
     found = {"work": work, "seconds": seconds, "levers": lever_s, "quality": quality, "cosine": cosine}
     return _render(found, budget), found
+
+
+def main() -> None:
+    """`python -m bench.levers_index [--core]`: this section alone, printed as Markdown."""
+    import sys
+
+    from bench.workload import GOLD
+    from rag.config import load_settings
+    from rag.evaluation import load_gold
+    from rag.pipeline import make_embedder
+
+    settings = load_settings()
+    section, _ = indexing_levers(
+        settings, make_embedder(settings), load_gold(GOLD), Budget(index_repeat=1), "--core" in sys.argv
+    )
+    print(section.markdown())
 
 
 def _render(found: dict, budget: Budget) -> Section:
@@ -244,8 +264,7 @@ def _render(found: dict, budget: Budget) -> Section:
     s.text(
         "Retrieval quality on the gold set with each variant's vectors (answerable questions for recall and MRR, "
         "the product's hybrid search, sentence rerank and relevance gate; no generator involved). Mean cosine to "
-        f"the float32 sentence vectors: int8 all layers {found['cosine']['int8']:.3f}, int8 with down_proj float "
-        f"{found['cosine']['product']:.3f}."
+        "the float32 sentence vectors: " + ", ".join(f"{k} {v:.3f}" for k, v in found["cosine"].items()) + "."
     )
     metrics = list(next(iter(found["quality"].values())))
     s.table(
@@ -253,3 +272,7 @@ def _render(found: dict, budget: Budget) -> Section:
         [(name, *(f"{q[m]:.3f}" for m in metrics)) for name, q in found["quality"].items()],
     )
     return s
+
+
+if __name__ == "__main__":
+    main()

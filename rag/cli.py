@@ -97,7 +97,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from rag import preflight
 
     if not settings.gguf_path.is_file():
-        raise ModelMissing(f"GGUF model not found at {settings.gguf_path} (run: python models/fetch.py, or set RAG_GGUF)")
+        raise ModelMissing(
+            f"GGUF model not found at {settings.gguf_path} (run: python models/fetch.py, or set RAG_GGUF)"
+        )
     features = preflight.compiled_features()
     refused = [f for f in features if f.startswith(preflight.REFUSED_FEATURES)]
     if refused:

@@ -1,8 +1,8 @@
 """Sentence-transformers embeddings, loaded lazily from a local folder, L2-normalized float32.
 
-On a CPU the transformer's Linear layers run as int8 (dynamic quantization, weights per output channel), for
-queries and documents alike, so both live in one vector space; the model id says so, and an index built with
-the float model is refused. A CUDA GPU, when present, runs the float model.
+With `int8` (RAG_EMBED_INT8=1) the transformer's Linear layers run as int8 on a CPU (dynamic quantization, weights
+per output channel), for queries and documents alike, so both live in one vector space; the model id says so, and
+an index built with the other encoder is refused. A CUDA GPU, when present, runs the float model.
 """
 
 from __future__ import annotations
@@ -21,13 +21,16 @@ SLICE = 32  # texts per progress report
 # The MLP's down projection reads activations with a few huge channels: int8 activations cannot hold them (vectors
 # drift to cosine 0.96 of the float model's), so it stays float (cosine 0.99).
 KEEP_FLOAT = ("down_proj",)
+# Texts per forward pass, sorted by length. int8 activations are scaled per batch, and a batch never mixes files
+# (indexing embeds one file at a time), so a file's vectors depend only on that file: re-indexing it reproduces them.
+BATCH = {"cpu": 16, "cuda": 64}
 
 
 class SentenceTransformerEmbedder:
     """Embeds queries and documents with a local sentence-transformers model (loaded on first use)."""
 
     def __init__(
-        self, path: Path, threads: int = 2, max_tokens: int = 512, int8: bool = True, batch_size: int = 1
+        self, path: Path, threads: int = 2, max_tokens: int = 512, int8: bool = False, batch_size: int | None = None
     ) -> None:
         self.path = Path(path)
         self.threads = threads
@@ -110,7 +113,8 @@ class SentenceTransformerEmbedder:
         parts = []
         for start in range(0, len(texts), SLICE):
             batch = [texts[i] for i in order[start : start + SLICE]]
-            parts.append(self.model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True))
+            size = self.batch_size or BATCH[self.device]
+            parts.append(self.model.encode(batch, batch_size=size, normalize_embeddings=True))
             if advance:
                 advance(start + len(batch))
         out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)

@@ -23,7 +23,7 @@ class Pipeline:
 
 
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(settings.embedder_path, threads=settings.threads)
+    return SentenceTransformerEmbedder(settings.embedder_path, threads=settings.threads, int8=settings.embed_int8)
 
 
 def make_generator(settings: Settings) -> LlamaCppGenerator:

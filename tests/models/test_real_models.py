@@ -15,7 +15,7 @@ from rag.answering import ask
 from rag.cli import main
 from rag.config import PROJECT_DIR
 from rag.generation import LlamaCppGenerator
-from rag.pipeline import load_pipeline
+from rag.pipeline import load_pipeline, make_embedder
 from rag.records import Outcome
 from rag.retrieval import retrieve
 from tests.conftest import ASEAN_NZ, SEEDS
@@ -107,10 +107,11 @@ def test_cli_ask_prints_the_true_reason_for_a_replaced_draft(real_settings, real
         assert f"\n({expected.note()})\n{expected.text}\n" in out
 
 
-def test_the_int8_encoder_ranks_a_cross_lingual_pair_and_names_itself(real_embedder):
-    assert real_embedder.model_id == "embeddinggemma-300m+int8"  # on a CPU; the index records it
-    query = real_embedder.embed_queries(["When did New Zealand's prime minister visit Vietnam?"])[0]
-    docs = real_embedder.embed_documents(
+def test_the_int8_encoder_ranks_a_cross_lingual_pair_and_names_itself(real_settings):
+    embedder = make_embedder(real_settings.with_(embed_int8=True))
+    assert embedder.model_id == "embeddinggemma-300m+int8"  # on a CPU; the index records it
+    query = embedder.embed_queries(["When did New Zealand's prime minister visit Vietnam?"])[0]
+    docs = embedder.embed_documents(
         [
             "Thủ tướng New Zealand Christopher Luxon thăm chính thức Việt Nam từ ngày 26 đến 28/2/2025.",
             "Việt Nam xuất khẩu 8 triệu tấn gạo năm 2023, chủ yếu sang Philippines.",

@@ -170,7 +170,7 @@ def indexing_levers(
     product.batch_size = None  # the product's own batching
     levers = {
         "float32, each chunk and each sentence, batch 16 (before)": lambda: keep("before", old_path(fp32, work)),
-        "int8 but down_proj float, unique sentences, batch 16 (product)": lambda: keep(
+        f"product encoder ({product.model_id}), unique sentences, batch 16": lambda: keep(
             "product", new_path(product, work, 16)
         ),
     }
@@ -207,7 +207,7 @@ def indexing_levers(
         quality["int8 all Linear layers (queries too), float16"] = retrieval_quality(
             work, vectors["int8"][0], queries["int8"], gold, settings
         )
-    quality["int8 but down_proj float (queries too), float16 (product)"] = retrieval_quality(
+    quality[f"product encoder ({product.model_id}, queries too), float16"] = retrieval_quality(
         work, vectors["product"][0], queries["product"], gold, settings
     )
     cosine = {

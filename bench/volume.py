@@ -30,14 +30,14 @@ GROUP_MB = 1.0
 OUT = Path(__file__).resolve().parent / "VOLUME.md"
 
 
-def index_in_groups(files: list[Path], settings, embedder, log: Path) -> None:
-    """Index `files` a group of about GROUP_MB at a time, logging text KB, seconds, chunks and peak RSS."""
+def index_in_groups(files: list[Path], settings, embedder, log: Path, group_mb: float = GROUP_MB) -> None:
+    """Index `files` a group of about `group_mb` at a time, logging text KB, seconds, chunks and peak RSS."""
     group: list[Path] = []
     size = 0
     for path in files:
         group.append(path)
         size += path.stat().st_size
-        if size >= GROUP_MB * 1e6 or path == files[-1]:
+        if size >= group_mb * 1e6 or path == files[-1]:
             started = time.perf_counter()
             report = index_files(group, settings, embedder)
             seconds = time.perf_counter() - started
@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mb", type=float, default=20.0, help="corpus size in MB of text (default 20)")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "rag-bench", help="corpus and index")
     parser.add_argument("--answers", type=int, default=12, help="gold questions answered in full (default 12)")
+    parser.add_argument(
+        "--group-mb", type=float, default=GROUP_MB, help=f"MB indexed per saved group (default {GROUP_MB})"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     settings = load_settings(index_dir=args.cache / "index")
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     embedder = make_embedder(settings)
     log = args.cache / "volume.jsonl"
     files = find_files([settings.corpus_dir]) + find_files([corpus])
-    index_in_groups(files, settings, embedder, log)
+    index_in_groups(files, settings, embedder, log, args.group_mb)
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     before = rss_mb()
     pipeline = load_pipeline(settings, embedder)

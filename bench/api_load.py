@@ -130,7 +130,7 @@ def serve_and_drive(run: Scenario, limit_s: float, workdir: Path, index_dir: Pat
 
 
 def section(runs: list[Scenario], load: tuple[str, str], command: str) -> Section:
-    s = Section("API under load (OpenAI-compatible /v1/chat/completions)")
+    s = Section("9. API under load (OpenAI-compatible /v1/chat/completions)")
     s.text(
         f"`{command}`: each scenario starts its own server on 127.0.0.1 and runs the given number of concurrent "
         "clients (httpx, one connection each) over a fixed number of requests, alternating non-streaming and "

@@ -19,7 +19,7 @@ from pathlib import Path
 from bench.report import Section, write_sections
 from rag.config import PROJECT_DIR
 
-TITLE = "6. Engine build: portable vs native"
+TITLE = "10. Engine build: portable vs native"
 NOTE = (
     "The portable build (`GGML_NATIVE=OFF`, AVX2/FMA/F16C/BMI2, no AVX-512, no AMX) is what `make install` ships; "
     "`native` is llama-cpp-python's default `-march=native` build of the same version on the same machine. "

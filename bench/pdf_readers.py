@@ -1,4 +1,4 @@
-"""Section 6: PDF text extraction, pypdfium2 against pypdf, on multilingual PDFs with known text.
+"""Section 8: PDF text extraction, pypdfium2 against pypdf, on multilingual PDFs with known text.
 
 `python -m bench.pdf_readers` prints the section alone. Needs the test extras (fpdf2 builds the PDFs, pypdf is
 the library compared) and fonts-dejavu-core, fonts-noto-cjk.
@@ -83,7 +83,7 @@ def pdf_section(repeat: int = REPEAT) -> Section:
             rows.append((sample.name, "product: load_document", "", "", "", whole))
         raw = paths[PDF_SAMPLES[0].name].read_bytes()
         cold = measure(lambda: _first_read(raw), max(3, repeat // 4)).ms
-    s = Section("6. PDF text extraction: pypdfium2 against pypdf")
+    s = Section("8. PDF text extraction: pypdfium2 against pypdf")
     s.text(
         "Three A5 PDFs made by fpdf2 with DejaVu Sans and Noto Sans CJK SC (tests/documents.py): English with a "
         "two-column page and a word hyphenated over a line break, Vietnamese with diacritics, Chinese; each with a "

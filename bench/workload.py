@@ -27,6 +27,8 @@ class Budget:
     scale_sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
     hnsw_max: int = 1_000_000  # largest HNSW actually built; larger sizes are extrapolated
     scale_queries: int = 20
+    index_repeat: int = 2  # turns of each indexing lever (medians)
+    footprint_vectors: int = 50_000  # vectors each FAISS store is measured on
 
     @classmethod
     def quick(cls) -> Budget:
@@ -43,6 +45,8 @@ class Budget:
             scale_sizes=(2_000,),
             hnsw_max=2_000,
             scale_queries=10,
+            index_repeat=1,
+            footprint_vectors=2_000,
         )
 
 

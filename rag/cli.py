@@ -35,13 +35,13 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise RagError(f"no such file or folder: {', '.join(missing)}")
-    bar = tqdm(total=0, unit="file", desc="indexing", disable=args.quiet)
+    # Progress in bytes of the files, advancing as their sentences are embedded: the rate is text kB/s.
+    bar = tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1000, desc="indexing", disable=args.quiet)
 
     def progress(name: str, done: int, total: int) -> None:
         bar.total = total
-        bar.n = done
-        bar.set_postfix_str(name[:40])
-        bar.refresh()
+        bar.update(done - bar.n)
+        bar.set_postfix_str(name[:40], refresh=False)
 
     report = index_files(paths, settings, make_embedder(settings), rebuild=args.rebuild, progress=progress)
     bar.close()

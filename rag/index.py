@@ -1,9 +1,10 @@
-"""The index in memory: chunks, their FAISS vectors, sentence vectors, BM25 and how it was built (see storage.py)."""
+"""The index in memory: chunks, their sentence vectors (float16, in FAISS), BM25 and how it was built (see storage.py)."""
 
 from __future__ import annotations
 
-import itertools
+import bisect
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +16,12 @@ from rag.lexical import BM25
 from rag.models import Embedder
 from rag.records import Chunk
 
-FORMAT = 1
-HNSW_FROM = 50_000  # exact search below this many chunks, HNSW above
+swig: Any = faiss  # the SWIG bindings' type stubs miss constructor overloads and some classes
+
+FORMAT = 2  # 2: one float16 vector per sentence; 1 (refused) held float32 chunk and sentence vectors
+HNSW_FROM = 50_000  # sentence vectors: exact search below this many, HNSW above
+HNSW_EF = 96  # HNSW search breadth (at least the number of sentences asked for)
+SENTENCES_PER_CHUNK = 4  # sentences fetched per wanted chunk: a chunk holds about three
 
 
 @dataclass(frozen=True)
@@ -42,30 +47,33 @@ class SourceFile:
 
 @dataclass
 class VectorIndex:
-    """Chunks, their vectors in FAISS (inner product on unit vectors = cosine) and sentence vectors."""
+    """Chunks and one unit vector per sentence, stored as float16 in FAISS and scored in float32.
+
+    Inner product on unit vectors is cosine; a chunk's dense score is the score of its best sentence.
+    """
 
     info: BuildInfo
     chunks: list[Chunk] = field(default_factory=list)
-    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
-    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    sentences: Any = None  # FAISS index over the sentence vectors, rows grouped by chunk in chunk order
     files: dict[str, SourceFile] = field(default_factory=dict)
-    _faiss: Any = None
     _bm25: BM25 | None = field(default=None, repr=False)
+    _languages: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        dim = self.info.dimension
-        self.vectors = self.vectors.reshape(-1, dim).astype(np.float32)
-        self.sentence_vectors = self.sentence_vectors.reshape(-1, dim).astype(np.float32)
-        starts = np.cumsum([0] + [len(c.sentences) for c in self.chunks])
-        self.sentence_rows = [range(int(a), int(b)) for a, b in itertools.pairwise(starts)]
-        if len(self.vectors) != len(self.chunks) or len(self.sentence_vectors) != starts[-1]:
-            raise IndexProblem("index files disagree on the number of chunks: rebuild with `rag index --rebuild`")
+        if self.sentences is None:
+            self.sentences = make_faiss(np.zeros((0, self.info.dimension), np.float32))
+        self._starts = [0]  # first sentence row of each chunk, then the total
+        self._count(self.chunks)
 
-    @property
-    def faiss_index(self) -> Any:
-        if self._faiss is None:
-            self._faiss = make_faiss(self.vectors)
-        return self._faiss
+    def _count(self, chunks: list[Chunk]) -> None:
+        for chunk in chunks:
+            self._starts.append(self._starts[-1] + len(chunk.sentences))
+        if self.sentences.ntotal != self._starts[-1] or self.sentences.d != self.info.dimension:
+            raise IndexProblem("index files disagree on the number of sentences: rebuild with `rag index --rebuild`")
+
+    def sentence_rows(self, row: int) -> range:
+        """The sentence vector rows of chunk `row`."""
+        return range(self._starts[row], self._starts[row + 1])
 
     @property
     def bm25(self) -> BM25:
@@ -74,46 +82,88 @@ class VectorIndex:
             self._bm25 = BM25([c.text for c in self.chunks])
         return self._bm25
 
+    @property
+    def languages(self) -> np.ndarray:
+        """Each chunk's language, to keep keyword search to the question's language."""
+        if self._languages is None:
+            self._languages = np.array([c.language for c in self.chunks])
+        return self._languages
+
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Top-k (row, cosine) pairs for one unit query vector."""
+        """Top-k (chunk row, cosine of its best sentence) pairs for one unit query vector."""
         if not self.chunks:
             return []
-        scores, rows = self.faiss_index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self.chunks)))
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        fetch = min(self.sentences.ntotal, k * SENTENCES_PER_CHUNK)
+        params = swig.SearchParametersHNSW(efSearch=max(HNSW_EF, fetch)) if _is_hnsw(self.sentences) else None
+        scores, ids = self.sentences.search(_row(query), fetch, params=params)
+        best: dict[int, float] = {}
+        for sentence, score in zip(ids[0], scores[0]):
+            if sentence >= 0:
+                best.setdefault(bisect.bisect_right(self._starts, sentence) - 1, float(score))
+        return list(best.items())[:k]
 
-    def replace_source(
-        self, name: str, file: SourceFile, chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray
-    ) -> None:
-        """Drop the chunks of `name` (if any) and append the new ones."""
-        keep = [i for i, c in enumerate(self.chunks) if c.source != name]
-        keep_sentences = [j for i in keep for j in self.sentence_rows[i]]
-        self.chunks = [self.chunks[i] for i in keep] + chunks
-        self.vectors = np.vstack([self.vectors[keep], vectors.reshape(-1, self.info.dimension)])
-        self.sentence_vectors = np.vstack(
-            [self.sentence_vectors[keep_sentences], sentence_vectors.reshape(-1, self.info.dimension)]
-        )
+    def sentence_scores(self, row: int, query: np.ndarray) -> np.ndarray:
+        """Cosine between the query and each sentence of chunk `row`, in float32."""
+        rows = self.sentence_rows(row)
+        return self.sentences.reconstruct_batch(np.arange(rows.start, rows.stop)) @ query.astype(np.float32)
+
+    def vectors(self) -> np.ndarray:
+        """All sentence vectors as float32 (a copy)."""
+        if not self.sentences.ntotal:
+            return np.zeros((0, self.info.dimension), np.float32)
+        return self.sentences.reconstruct_n(0, self.sentences.ntotal)
+
+    def replace_source(self, name: str, file: SourceFile, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Drop the chunks of `name` (if any) and append the new ones with their sentence vectors."""
+        if name in self.files:  # removal rebuilds the store; adding appends to it
+            keep = [i for i, c in enumerate(self.chunks) if c.source != name]
+            kept_rows = [j for i in keep for j in self.sentence_rows(i)]
+            self.sentences = make_faiss(self.vectors()[kept_rows])
+            self.chunks = [self.chunks[i] for i in keep]
+            self.__post_init__()
+        self.sentences.add(_rows(vectors, self.info.dimension))
+        self.chunks += chunks
+        self._count(chunks)
         self.files[name] = file
-        self._faiss = self._bm25 = None
-        self.__post_init__()
+        self._bm25 = self._languages = None
 
     def remove_source(self, name: str) -> None:
-        empty = np.zeros((0, self.info.dimension), np.float32)
-        self.replace_source(name, self.files[name], [], empty, empty)
+        self.replace_source(name, self.files[name], [], np.zeros((0, self.info.dimension), np.float32))
         del self.files[name]
+
+    def for_saving(self) -> Any:
+        """The FAISS index to store: the live one, or an HNSW copy once an exact index has outgrown HNSW_FROM."""
+        if self.sentences.ntotal >= HNSW_FROM and not _is_hnsw(self.sentences):
+            self.sentences = make_faiss(self.vectors())
+        return self.sentences
 
 
 def make_faiss(vectors: np.ndarray) -> Any:
-    """Exact inner-product search for small collections, HNSW for large ones."""
+    """Float16 vectors with inner-product search: exact for small collections, HNSW for large ones."""
     dim = vectors.shape[1]
+    fp16 = faiss.ScalarQuantizer.QT_fp16
     if len(vectors) < HNSW_FROM:
-        index: faiss.Index = faiss.IndexFlatIP(dim)
+        index = swig.IndexScalarQuantizer(dim, fp16, faiss.METRIC_INNER_PRODUCT)
     else:
-        hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        hnsw.hnsw.efConstruction = 80
-        hnsw.hnsw.efSearch = 96
-        index = hnsw
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        index = swig.IndexHNSWSQ(dim, fp16, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = HNSW_EF
+    data = _rows(vectors, dim)
+    index.train(data)  # float16 needs no training; the call only marks the index ready
+    index.add(data)
     return index
+
+
+def _is_hnsw(index: Any) -> bool:
+    return isinstance(index, faiss.IndexHNSW)
+
+
+def _rows(vectors: np.ndarray | Sequence[float], dim: int) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(-1, dim))
+
+
+def _row(query: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
 
 
 def check_compatible(info: BuildInfo, embedder: Embedder, chunk_tokens: int) -> None:

@@ -1,4 +1,7 @@
-"""Index files: load, chunk and embed new or changed files, then save a new index generation atomically."""
+"""Index files: load, chunk and embed new or changed files, then save a new index generation atomically.
+
+Each sentence is embedded once; a chunk is found by its best sentence, so chunks need no vectors of their own.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from rag.loading import find_files, load_document
 from rag.models import Embedder
 from rag.records import Document
 
-Progress = Callable[[str, int, int], None]  # (file name, files done, files total)
+Progress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total), advancing as sentences embed
 
 
 @dataclass
@@ -57,27 +60,35 @@ def index_files(
     unreadable files are reported, not fatal."""
     report = IndexReport()
     files = [f for p in paths for f in ([p] if isinstance(p, Document) else find_files([p]))]
+    sizes = [_size(_path(file)) for file in files]
+    total, done = sum(sizes), 0
     with storage.writer_lock(settings.index_dir):
         index = open_for_update(settings, embedder, rebuild)
         known = dict(index.files)
-        for done, file in enumerate(files):
-            if progress:
-                progress(_path(file).name, done, len(files))
+        for file, size in zip(files, sizes):
+            advance = _advancer(progress, _path(file).name, done, size, total)
+            advance(0.0)
             try:
-                _index_one(file, index, settings, embedder, report)
+                _index_one(file, index, settings, embedder, report, advance)
             except UnreadableDocument as problem:
                 report.failed.append(str(problem))
+            done += size
         # Saving refreshed sizes and dates too keeps a touched but unchanged file from looking stale.
         if index.files != known or rebuild or not storage.exists(settings.index_dir):
             storage.save(index, settings.index_dir)
         if progress:
-            progress("", len(files), len(files))
+            progress("", total, total)
     report.chunks, report.files = len(index.chunks), len(index.files)
     return report
 
 
 def _index_one(
-    given: Path | Document, index: VectorIndex, settings: Settings, embedder: Embedder, report: IndexReport
+    given: Path | Document,
+    index: VectorIndex,
+    settings: Settings,
+    embedder: Embedder,
+    report: IndexReport,
+    advance: Callable[[float], None],
 ) -> None:
     path = _path(given)
     known = index.files.get(path.name)
@@ -92,11 +103,30 @@ def _index_one(
         report.unchanged.append(path.name)
         return
     chunks = chunk_document(doc, settings.chunk_tokens, embedder.count_tokens)
-    sentences = [doc.text[a:b] for c in chunks for a, b in c.sentences]
-    vectors = embedder.embed_documents([c.text for c in chunks], [doc.title] * len(chunks))
-    sentence_vectors = embedder.embed_documents(sentences, [doc.title] * len(sentences))
-    index.replace_source(doc.source, file, chunks, vectors, np.asarray(sentence_vectors))
+    spans = [span for c in chunks for span in c.sentences]
+    unique = list(dict.fromkeys(spans))  # a short sentence that closes one chunk may open the next
+    texts = [doc.text[a:b] for a, b in unique]
+    vectors = embedder.embed_documents(texts, [doc.title] * len(texts), lambda n: advance(n / len(texts)))
+    row = {span: i for i, span in enumerate(unique)}
+    index.replace_source(doc.source, file, chunks, np.asarray(vectors)[[row[span] for span in spans]])
     (report.updated if known else report.added).append(path.name)
+
+
+def _advancer(progress: Progress | None, name: str, start: int, size: int, total: int) -> Callable[[float], None]:
+    """Report the share of one file's bytes embedded so far as bytes of the whole run."""
+
+    def advance(share: float) -> None:
+        if progress:
+            progress(name, start + round(share * size), total)
+
+    return advance
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _path(given: Path | Document) -> Path:

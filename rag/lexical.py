@@ -9,6 +9,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
+
 from rag.language import HAN
 
 _TOKEN = re.compile(f"[{HAN}]+|[^\\W_]+", re.UNICODE)
@@ -34,26 +36,37 @@ def tokenize(text: str) -> list[str]:
 
 
 class BM25:
-    """Okapi BM25 over a fixed list of texts."""
+    """Okapi BM25 over a fixed list of texts, scored through an inverted index (only texts sharing a term cost
+    time, so a query stays fast over a large collection)."""
 
     def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.docs = [Counter(tokenize(t)) for t in texts]
-        self.lengths = [sum(d.values()) for d in self.docs]
-        self.avg_length = sum(self.lengths) / max(1, len(self.docs))
-        frequency: Counter[str] = Counter(term for d in self.docs for term in d)
-        n = len(self.docs)
-        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
+        self.k1 = k1
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        lengths = np.zeros(len(texts), np.float32)
+        for row, text in enumerate(texts):
+            counts = Counter(tokenize(text))
+            lengths[row] = sum(counts.values())
+            for term, tf in counts.items():
+                rows, tfs = postings.setdefault(term, ([], []))
+                rows.append(row)
+                tfs.append(tf)
+        self.size = len(texts)
+        self.norm = k1 * (1 - b + b * lengths / (lengths.mean() if len(texts) and lengths.mean() else 1.0))
+        self.postings = {t: (np.array(r, np.int64), np.array(f, np.float32)) for t, (r, f) in postings.items()}
+        self.idf = {t: math.log(1 + (self.size - len(r) + 0.5) / (len(r) + 0.5)) for t, (r, _) in postings.items()}
 
-    def scores(self, query: str) -> list[float]:
-        terms = [t for t in set(tokenize(query)) if t in self.idf]
-        out = []
-        for doc, length in zip(self.docs, self.lengths):
-            norm = self.k1 * (1 - self.b + self.b * length / (self.avg_length or 1))
-            out.append(sum(self.idf[t] * doc[t] * (self.k1 + 1) / (doc[t] + norm) for t in terms if t in doc))
+    def scores(self, query: str) -> np.ndarray:
+        out = np.zeros(self.size, np.float32)
+        for term in set(tokenize(query)) & self.postings.keys():
+            rows, tf = self.postings[term]
+            out[rows] += self.idf[term] * tf * (self.k1 + 1) / (tf + self.norm[rows])
         return out
 
-    def top(self, query: str, k: int, allowed: Sequence[bool] | None = None) -> list[tuple[int, float]]:
+    def top(self, query: str, k: int, allowed: Sequence[bool] | np.ndarray | None = None) -> list[tuple[int, float]]:
         """Best k (row, score) pairs with a positive score, among the allowed rows."""
-        scored = [(i, s) for i, s in enumerate(self.scores(query)) if s > 0 and (allowed is None or allowed[i])]
-        return sorted(scored, key=lambda pair: -pair[1])[:k]
+        scores = self.scores(query)
+        if allowed is not None:
+            scores[~np.asarray(allowed, bool)] = 0.0
+        rows = np.flatnonzero(scores > 0)
+        best = rows[np.argsort(-scores[rows], kind="stable")[:k]]
+        return [(int(r), float(scores[r])) for r in best]

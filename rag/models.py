@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -24,8 +24,9 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_documents(
-        self, texts: Sequence[str], titles: Sequence[str] | None = None, progress: bool = False
-    ) -> np.ndarray: ...
+        self, texts: Sequence[str], titles: Sequence[str] | None = None, advance: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Passage vectors; `advance` is told how many texts are done as the work goes on."""
 
     def warm_up(self) -> None:
         """Load the model now rather than on first use."""

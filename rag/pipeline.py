@@ -30,7 +30,7 @@ def make_embedder(settings: Settings) -> Embedder:
         return RemoteEmbedder(
             settings.embed_url, settings.embed_model, settings.embed_api_key, settings.engine_timeout_s
         )
-    return SentenceTransformerEmbedder(settings.embedder_path, threads=settings.threads)
+    return SentenceTransformerEmbedder(settings.embedder_path, threads=settings.threads, int8=settings.embed_int8)
 
 
 def make_generator(settings: Settings) -> Generator:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -117,11 +117,11 @@ class RemoteEmbedder:
         return self._embed(texts)
 
     def embed_documents(
-        self, texts: Sequence[str], titles: Sequence[str] | None = None, progress: bool = False
+        self, texts: Sequence[str], titles: Sequence[str] | None = None, advance: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        return self._embed(texts)
+        return self._embed(texts, advance)
 
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+    def _embed(self, texts: Sequence[str], advance: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
         parts = []
@@ -130,6 +130,8 @@ class RemoteEmbedder:
             with self.engine.errors():
                 response = self.engine.client.embeddings.create(model=self.model, input=batch, encoding_format="float")
             parts.append(self._vectors(response, len(batch)))
+            if advance:
+                advance(start + len(batch))
         vectors = np.vstack(parts)
         if self._probe and vectors.shape[1] != self._probe[1]:
             raise self.engine.malformed(f"vectors of {vectors.shape[1]} numbers, earlier {self._probe[1]}")

@@ -45,8 +45,7 @@ def search(index: VectorIndex, question: str, query: np.ndarray, candidates: int
     """
     rankings = [[row for row, _ in index.search(query, candidates)]]
     if lexical:
-        language = detect_language(question)
-        allowed = [c.language == language for c in index.chunks]
+        allowed = index.languages == detect_language(question)
         rankings.append([row for row, _ in index.bm25.top(question, candidates, allowed)])
     fused = reciprocal_rank_fusion(rankings)[:candidates]
     return [Hit(row, index.chunks[row]) for row, _ in fused]
@@ -56,8 +55,7 @@ def rerank(index: VectorIndex, hits: Sequence[Hit], query: np.ndarray) -> list[H
     """Order hits by their best sentence's cosine to the question: answer-bearing sentences first."""
     ranked = []
     for hit in hits:
-        rows = index.sentence_rows[hit.row]
-        scores = index.sentence_vectors[rows.start : rows.stop] @ query
+        scores = index.sentence_scores(hit.row, query)
         best = int(np.argmax(scores))
         ranked.append(replace(hit, relevance=float(scores[best]), best_sentence=best))
     return sorted(ranked, key=lambda h: -h.relevance)

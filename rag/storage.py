@@ -2,7 +2,7 @@
 
 Layout of an index folder:
     CURRENT          name of the live generation folder (replaced atomically, last)
-    gen-<id>/        manifest.json, chunks.jsonl, chunks.faiss, sentences.npy
+    gen-<id>/        manifest.json, chunks.jsonl, sentences.faiss (float16 sentence vectors)
     .lock            held while an indexer writes
 """
 
@@ -23,7 +23,7 @@ import faiss
 import numpy as np
 
 from rag.errors import IndexProblem
-from rag.index import FORMAT, BuildInfo, SourceFile, VectorIndex, make_faiss
+from rag.index import FORMAT, BuildInfo, SourceFile, VectorIndex
 from rag.records import Chunk
 
 
@@ -83,11 +83,7 @@ def _write_generation(index: VectorIndex, folder: Path) -> None:
         folder / "chunks.jsonl",
         "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in index.chunks).encode(),
     )
-    _write(folder / "chunks.faiss", faiss.serialize_index(make_faiss(index.vectors)).tobytes())
-    with open(folder / "sentences.npy", "wb") as handle:
-        np.save(handle, index.sentence_vectors)
-        handle.flush()
-        os.fsync(handle.fileno())
+    _write(folder / "sentences.faiss", faiss.serialize_index(index.for_saving()).tobytes())
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -156,11 +152,9 @@ def _read_generation(generation: Path) -> VectorIndex:
         )
     with open(generation / "chunks.jsonl", encoding="utf-8") as handle:
         chunks = [_chunk(json.loads(line)) for line in handle]
-    flat = faiss.deserialize_index(np.fromfile(generation / "chunks.faiss", dtype=np.uint8))
-    vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, info.dimension), np.float32)
-    sentence_vectors = np.load(generation / "sentences.npy")
+    sentences = faiss.deserialize_index(np.fromfile(generation / "sentences.faiss", dtype=np.uint8))
     files = {k: _record(SourceFile, v) for k, v in _object(manifest["files"]).items()}
-    return VectorIndex(info, chunks, vectors, sentence_vectors, files, flat)
+    return VectorIndex(info, chunks, sentences, files)
 
 
 def _chunk(data: Any) -> Chunk:

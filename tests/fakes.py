@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +37,10 @@ class HashEmbedder:
         return np.array([self._vector(t) for t in texts], np.float32).reshape(-1, self.dimension)
 
     def embed_documents(
-        self, texts: Sequence[str], titles: Sequence[str] | None = None, progress: bool = False
+        self, texts: Sequence[str], titles: Sequence[str] | None = None, advance: Callable[[int], None] | None = None
     ) -> np.ndarray:
+        if advance:
+            advance(len(texts))
         return self.embed_queries(texts)
 
 

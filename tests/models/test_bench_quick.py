@@ -19,7 +19,7 @@ SECTIONS = (
     "### 4b. Reuse the KV cache",
     "### 4g. int8 dynamic quantization",
     "## 5. FAISS index scale",
-    "## 6. PDF text extraction",
+    "## 8. PDF text extraction",
 )
 
 

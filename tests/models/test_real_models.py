@@ -8,13 +8,14 @@ import subprocess
 import sys
 import unicodedata
 
+import numpy as np
 import pytest
 
 from rag.answering import ask
 from rag.cli import main
 from rag.config import PROJECT_DIR
 from rag.generation import LlamaCppGenerator
-from rag.pipeline import load_pipeline
+from rag.pipeline import load_pipeline, make_embedder
 from rag.records import Outcome
 from rag.retrieval import retrieve
 from tests.conftest import ASEAN_NZ, SEEDS
@@ -104,3 +105,18 @@ def test_cli_ask_prints_the_true_reason_for_a_replaced_draft(real_settings, real
         assert "\n(" not in out.split(expected.text)[0]
     else:
         assert f"\n({expected.note()})\n{expected.text}\n" in out
+
+
+def test_the_int8_encoder_ranks_a_cross_lingual_pair_and_names_itself(real_settings):
+    embedder = make_embedder(real_settings.with_(embed_int8=True))
+    assert embedder.model_id == "embeddinggemma-300m+int8"  # on a CPU; the index records it
+    query = embedder.embed_queries(["When did New Zealand's prime minister visit Vietnam?"])[0]
+    docs = embedder.embed_documents(
+        [
+            "Thủ tướng New Zealand Christopher Luxon thăm chính thức Việt Nam từ ngày 26 đến 28/2/2025.",
+            "Việt Nam xuất khẩu 8 triệu tấn gạo năm 2023, chủ yếu sang Philippines.",
+        ],
+        ["Quan hệ Việt Nam - New Zealand", "Xuất khẩu gạo"],
+    )
+    assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-4)
+    assert docs[0] @ query > docs[1] @ query + 0.1

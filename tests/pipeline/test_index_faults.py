@@ -59,10 +59,10 @@ def _drop_last_chunk(generation: Path) -> None:
 
 
 DAMAGE = {
-    "faiss-truncated": _truncate("chunks.faiss"),
-    "faiss-empty": _write("chunks.faiss", b""),
-    "faiss-garbage": _write("chunks.faiss", os.urandom(4096)),
-    "faiss-missing": lambda g: (g / "chunks.faiss").unlink(),
+    "faiss-truncated": _truncate("sentences.faiss"),
+    "faiss-empty": _write("sentences.faiss", b""),
+    "faiss-garbage": _write("sentences.faiss", os.urandom(4096)),
+    "faiss-missing": lambda g: (g / "sentences.faiss").unlink(),
     "manifest-truncated": _truncate("manifest.json"),
     "manifest-not-object": _write("manifest.json", b"[1, 2]"),
     "manifest-not-utf8": _write("manifest.json", b"\xff\xfe\x00{"),
@@ -74,8 +74,6 @@ DAMAGE = {
     "chunks-truncated": _truncate("chunks.jsonl"),
     "chunks-one-missing": _drop_last_chunk,
     "chunks-bad-record": _write("chunks.jsonl", b'{"source": "x"}\n'),
-    "sentences-truncated": _truncate("sentences.npy"),
-    "sentences-garbage": _write("sentences.npy", os.urandom(512)),
     "current-empty": lambda g: (g.parent / "CURRENT").write_text(""),
     "current-not-utf8": lambda g: (g.parent / "CURRENT").write_bytes(b"\xff\xfe\xfa"),
     "current-dangling": lambda g: (g.parent / "CURRENT").write_text("gen-0-0"),
@@ -146,7 +144,7 @@ def _wait_for(path: Path, child: subprocess.Popen) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("stage", ["manifest.json", "chunks.jsonl", "chunks.faiss", "CURRENT.tmp"])
+@pytest.mark.parametrize("stage", ["manifest.json", "chunks.jsonl", "sentences.faiss", "CURRENT.tmp"])
 def test_an_indexer_killed_mid_write_leaves_the_old_index(stage, corpus, settings, tmp_path: Path):
     embedder = HashEmbedder()
     index_files([corpus], settings, embedder)
@@ -237,7 +235,7 @@ def test_the_next_save_removes_leftover_folders(corpus, settings):
     index_files([corpus], settings, embedder)
     for name in (".tmp-gen-1-1", "gen-2-2"):
         (settings.index_dir / name).mkdir()
-        (settings.index_dir / name / "chunks.faiss").write_bytes(b"half")
+        (settings.index_dir / name / "sentences.faiss").write_bytes(b"half")
     (settings.index_dir / "CURRENT.tmp").write_text("gen-2-2")
     assert len(store.load(settings.index_dir).files) == 3  # leftovers do not disturb loading
     index_files([corpus], settings, embedder, rebuild=True)
@@ -280,7 +278,7 @@ def test_a_failed_write_keeps_the_previous_index(corpus, settings, tmp_path: Pat
     write = store._write
 
     def disk_full(path: Path, data: bytes) -> None:
-        if path.name == "chunks.faiss":
+        if path.name == "sentences.faiss":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         write(path, data)
 

@@ -1,0 +1,278 @@
+"""Section 3: indexing levers side by side on the seeds (what is embedded, int8, batching, threads), with the
+retrieval quality each one gives on the gold set, and indexing before / after through the product's own code."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from bench.report import Section, ratio
+from bench.workload import Budget
+from rag.answering import gate
+from rag.chunking import chunk_document
+from rag.config import Settings
+from rag.embedding import SentenceTransformerEmbedder as Embedder
+from rag.embedding import quantize_int8
+from rag.evaluation import GoldItem
+from rag.index import BuildInfo, VectorIndex, make_faiss
+from rag.indexing import index_files
+from rag.language import detect_language
+from rag.loading import find_files, load_document
+from rag.records import Chunk, Document
+from rag.retrieval import passages, rerank, search
+
+
+@dataclass(frozen=True)
+class Work:
+    """The seeds, loaded and chunked once: what every lever embeds."""
+
+    docs: list[Document]
+    chunks: list[list[Chunk]]  # per document
+
+    @property
+    def kb(self) -> float:
+        return sum(len(d.text.encode("utf-8")) for d in self.docs) / 1000
+
+    def sentence_texts(self, doc: int) -> list[str]:
+        """Unique sentences of one document, as the product embeds them."""
+        d = self.docs[doc]
+        return [d.text[a:b] for a, b in dict.fromkeys(s for c in self.chunks[doc] for s in c.sentences)]
+
+
+def load_work(seeds: Path, embedder: Embedder) -> Work:
+    docs = [load_document(p) for p in find_files([seeds])]
+    return Work(docs, [chunk_document(d, 160, embedder.count_tokens) for d in docs])
+
+
+def encoder(settings: Settings, variant: str, threads: int | None = None) -> Embedder:
+    """fp32 | int8 (all Linear layers) | int8-keep-down (the product's: MLP down projection stays float)."""
+    embedder = Embedder(settings.embedder_path, threads=threads or settings.threads, int8=False)
+    if variant != "fp32":
+        quantize_int8(embedder.model[0].auto_model, () if variant == "int8" else ("down_proj",))
+    return embedder
+
+
+def old_path(embedder: Embedder, work: Work) -> tuple[float, np.ndarray, np.ndarray]:
+    """Format-1 indexing: per file, every chunk and then every sentence (repeats included), batches of 16."""
+    embedder.batch_size = 16
+    started, chunk_vectors, sentence_vectors = time.perf_counter(), [], []
+    for doc, chunks in zip(work.docs, work.chunks):
+        chunk_vectors.append(embedder.embed_documents([c.text for c in chunks], [doc.title] * len(chunks)))
+        texts = [doc.text[a:b] for c in chunks for a, b in c.sentences]
+        sentence_vectors.append(embedder.embed_documents(texts, [doc.title] * len(texts)))
+    return time.perf_counter() - started, np.vstack(chunk_vectors), np.vstack(sentence_vectors)
+
+
+def new_path(embedder: Embedder, work: Work, batch: int, sort: bool = True) -> tuple[float, np.ndarray]:
+    """Format-2 indexing: each unique sentence once; vectors returned in the index's row order."""
+    embedder.batch_size = batch
+    started, rows = time.perf_counter(), []
+    for i, (doc, chunks) in enumerate(zip(work.docs, work.chunks)):
+        texts = work.sentence_texts(i)
+        if sort:
+            vectors = embedder.embed_documents(texts, [doc.title] * len(texts))
+        else:
+            prompt = f"title: {doc.title} | text: "
+            vectors = embedder.model.encode([prompt + t for t in texts], batch_size=batch, normalize_embeddings=True)
+        where = {s: j for j, s in enumerate(dict.fromkeys(s for c in chunks for s in c.sentences))}
+        rows.append(vectors[[where[s] for c in chunks for s in c.sentences]])
+    return time.perf_counter() - started, np.vstack(rows)
+
+
+def retrieval_quality(
+    work: Work,
+    sentence_vectors: np.ndarray,
+    queries: np.ndarray,
+    gold: list[GoldItem],
+    settings: Settings,
+    chunk_vectors: np.ndarray | None = None,
+    float32: bool = False,
+) -> dict[str, float]:
+    """recall@1/@5/MRR of the gold source after the product's hybrid search and sentence rerank, and what the
+    relevance gate does (false abstention on answerable, abstention on unanswerable questions)."""
+    chunks = [c for cs in work.chunks for c in cs]
+    info = BuildInfo("bench", sentence_vectors.shape[1], 160)
+    store = make_faiss(sentence_vectors)
+    if float32:  # format 1 kept float32 sentence vectors
+        store = faiss.IndexFlatIP(info.dimension)
+        store.add(sentence_vectors.astype(np.float32))
+    index = VectorIndex(info, chunks, store)
+    if chunk_vectors is not None:  # format 1: dense search over one vector per chunk
+        index.search = _chunk_search(chunk_vectors)  # type: ignore[method-assign]
+    ranks, abstained = [], []
+    for item, query in zip(gold, queries):
+        hits = rerank(index, search(index, item.question, query, settings.candidates, settings.lexical), query)
+        sources = list(dict.fromkeys(h.chunk.source for h in hits))
+        ranks.append(next((r for r, s in enumerate(sources, 1) if s in item.sources), None))
+        best = passages(hits, settings.top_k)[0]
+        abstained.append(best.relevance < gate(settings, best, detect_language(item.question)))
+    answerable = [(r, a) for item, r, a in zip(gold, ranks, abstained) if item.answerable]
+    unanswerable = [a for item, a in zip(gold, abstained) if not item.answerable]
+    return {
+        "recall@1": statistics.mean(r == 1 for r, _ in answerable),
+        "recall@5": statistics.mean(r is not None and r <= 5 for r, _ in answerable),
+        "mrr": statistics.mean(1 / r if r else 0.0 for r, _ in answerable),
+        "false abstention": statistics.mean(a for _, a in answerable),
+        "abstains on unanswerable": statistics.mean(unanswerable) if unanswerable else float("nan"),
+    }
+
+
+def _chunk_search(chunk_vectors: np.ndarray) -> Callable[[np.ndarray, int], list[tuple[int, float]]]:
+    def search(query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        scores = chunk_vectors @ query
+        top = np.argsort(-scores)[:k]
+        return [(int(r), float(scores[r])) for r in top]
+
+    return search
+
+
+def _timed_round_robin(runs: dict[str, Callable[[], float]], repeat: int) -> dict[str, float]:
+    """Median seconds of each run, the runs taken in turn `repeat` times so that load changes hit all alike."""
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, run in runs.items():
+            samples[name].append(run())
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def index_seconds(settings: Settings, embedder: Embedder, corpus: Path) -> float:
+    """Wall time of the product's indexing (load, chunk, embed, save) of `corpus` into a fresh index."""
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        index_files([corpus], settings.with_(index_dir=Path(tmp) / "index"), embedder, rebuild=True)
+        return time.perf_counter() - started
+
+
+def indexing_levers(
+    settings: Settings, product: Embedder, gold: list[GoldItem], budget: Budget, core: bool = False
+) -> tuple[Section, dict]:
+    """Time the levers in turn on the same texts, then score each encoder's vectors on the gold set.
+
+    `core` keeps to before, after and the product's encoder (for a machine too busy for every row).
+    """
+    fp32 = encoder(settings, "fp32")
+    started = time.perf_counter()
+    work = load_work(settings.corpus_dir, fp32)
+    load_s = time.perf_counter() - started
+    vectors: dict[str, tuple] = {}
+
+    def keep(name: str, result: tuple) -> float:
+        vectors[name] = result[1:]
+        return float(result[0])
+
+    product.batch_size = None  # the product's own batching
+    levers = {
+        "float32, each chunk and each sentence, batch 16 (before)": lambda: keep("before", old_path(fp32, work)),
+        f"product encoder ({product.model_id}), unique sentences, batch 16": lambda: keep(
+            "product", new_path(product, work, 16)
+        ),
+    }
+    encoders = {"fp32": fp32, "product": product}
+    if not core:
+        encoders["int8"] = int8_all = encoder(settings, "int8")
+        levers |= {
+            "float32, unique sentences, batch 16": lambda: keep("fp32", new_path(fp32, work, 16)),
+            "int8 all Linear layers, unique sentences, batch 16": lambda: keep("int8", new_path(int8_all, work, 16)),
+            "int8 but down_proj float, batch 16 unsorted": lambda: new_path(product, work, 16, sort=False)[0],
+            "int8 but down_proj float, batch 1": lambda: new_path(product, work, 1)[0],
+        }
+    lever_s = _timed_round_robin(levers, budget.index_repeat)
+    # Before: format-1 indexing replayed (its embedding, plus loading and chunking); after: the product's indexing.
+    seconds = {
+        "before": load_s + lever_s["float32, each chunk and each sentence, batch 16 (before)"],
+        "after": index_seconds(settings, product, settings.corpus_dir),
+    }
+    product.batch_size = None
+    queries = {name: e.embed_queries([q.question for q in gold]) for name, e in encoders.items()}
+    before_chunks, before_sentences = vectors["before"]
+    quality = {
+        "before: float32 chunk vectors, float32 sentences": retrieval_quality(
+            work, before_sentences, queries["fp32"], gold, settings, before_chunks, float32=True
+        ),
+        "float32 sentences only, best sentence finds the chunk": retrieval_quality(
+            work, before_sentences, queries["fp32"], gold, settings, float32=True
+        ),
+        "same, stored as float16 (format 2)": retrieval_quality(
+            work, before_sentences, queries["fp32"], gold, settings
+        ),
+    }
+    if not core:
+        quality["int8 all Linear layers (queries too), float16"] = retrieval_quality(
+            work, vectors["int8"][0], queries["int8"], gold, settings
+        )
+    quality[f"product encoder ({product.model_id}, queries too), float16"] = retrieval_quality(
+        work, vectors["product"][0], queries["product"], gold, settings
+    )
+    cosine = {
+        name: float(np.mean(np.sum(vectors[name][0] * before_sentences, axis=1)))
+        for name in ("int8", "product")
+        if name in vectors
+    }
+    found = {"work": work, "seconds": seconds, "levers": lever_s, "quality": quality, "cosine": cosine}
+    return _render(found, budget), found
+
+
+def main() -> None:
+    """`python -m bench.levers_index [--core]`: this section alone, printed as Markdown."""
+    import sys
+
+    from bench.workload import GOLD
+    from rag.config import load_settings
+    from rag.evaluation import load_gold
+    from rag.pipeline import make_embedder
+
+    settings = load_settings()
+    section, _ = indexing_levers(
+        settings, make_embedder(settings), load_gold(GOLD), Budget(index_repeat=1), "--core" in sys.argv
+    )
+    print(section.markdown())
+
+
+def _render(found: dict, budget: Budget) -> Section:
+    s = Section("3. Indexing: before / after, levers and retrieval quality")
+    work, seconds, levers = found["work"], found["seconds"], found["levers"]
+    texts = sum(len(c.sentences) for cs in work.chunks for c in cs)
+    unique = sum(len(work.sentence_texts(i)) for i in range(len(work.docs)))
+    chunks = sum(len(cs) for cs in work.chunks)
+    s.text(
+        f"The seeds: {len(work.docs)} files, {work.kb:.1f} KB of text, {chunks} chunks, {texts} sentences "
+        f"({unique} unique). Before = format-1 indexing replayed: every chunk and every sentence embedded by the "
+        "float32 model in batches of 16 per file, plus loading and chunking. After = the product's `index_files` "
+        f"(load, chunk, embed, save). Medians of {budget.index_repeat} runs taken in turn."
+    )
+    before, after = seconds["before"], seconds["after"]
+    s.table(
+        ["indexing the seeds", "seconds", "text KB/s", "vs before"],
+        [
+            ("before", before, work.kb / before, "1.00×"),
+            ("after", after, work.kb / after, ratio(1 / before, 1 / after)),
+        ],
+    )
+    base = levers["float32, each chunk and each sentence, batch 16 (before)"]
+    s.text("Embedding only (no loading, chunking or saving), each lever on the same texts:")
+    s.table(
+        ["lever", "seconds", "text KB/s", "speed vs before"],
+        [(name, t, work.kb / t, ratio(1 / base, 1 / t)) for name, t in levers.items()],
+    )
+    s.text(
+        "Retrieval quality on the gold set with each variant's vectors (answerable questions for recall and MRR, "
+        "the product's hybrid search, sentence rerank and relevance gate; no generator involved). Mean cosine to "
+        "the float32 sentence vectors: " + ", ".join(f"{k} {v:.3f}" for k, v in found["cosine"].items()) + "."
+    )
+    metrics = list(next(iter(found["quality"].values())))
+    s.table(
+        ["vectors", *metrics],
+        [(name, *(f"{q[m]:.3f}" for m in metrics)) for name, q in found["quality"].items()],
+    )
+    return s
+
+
+if __name__ == "__main__":
+    main()

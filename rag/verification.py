@@ -115,9 +115,10 @@ def is_english_word(word: str) -> bool:
 
 
 def repeats_question(text: str, question: str) -> bool:
-    """The answer mostly restates the question (a small model's common failure)."""
+    """The answer mostly restates the question and adds next to nothing to it (a small model's common failure)."""
     answer, asked = fold(text).strip(" ?.。？"), fold(question).strip(" ?.。？")
-    return difflib.SequenceMatcher(None, answer, asked).ratio() > 0.8
+    added = set(re.findall(r"\w+", answer)) - set(re.findall(r"\w+", asked))
+    return difflib.SequenceMatcher(None, answer, asked).ratio() > 0.8 and len(added) < 2
 
 
 def support(text: str, passages: Sequence[Passage], embedder: Embedder) -> list[float]:

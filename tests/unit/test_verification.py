@@ -117,6 +117,8 @@ def test_an_answer_that_echoes_the_question_but_adds_the_fact_is_not_a_restateme
         "The 6th ASEAN–New Zealand Joint Cooperation Committee (JCC) meeting was held on 2/7/2018.", question
     )
     assert repeats_question("The 6th ASEAN–New Zealand Joint Cooperation Committee (JCC) meeting was held.", question)
+    asked = "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
+    assert repeats_question("ASEAN and New Zealand became Comprehensive Strategic Partners on", asked)
 
 
 def test_a_document_date_line_is_not_part_of_the_span():

@@ -73,7 +73,8 @@ screenshot: $(BIN)/rag models
 	$(BIN)/python -m pytest -q tests/browser --screenshot docs/ui.png
 
 eval: index
-	$(BIN)/rag eval --gold eval/gold.jsonl --out eval/results.jsonl --report eval/REPORT.md --ablations
+	$(BIN)/rag eval --gold eval/gold.jsonl --out eval/results.jsonl --report eval/REPORT.md --ablations \
+		--models models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf models/gemma-3-270m-q4_k_m.gguf
 
 lint:
 	$(BIN)/ruff check rag models tests bench app.py

@@ -84,7 +84,7 @@ def _intro(args: argparse.Namespace, command: str, load_start: str, seconds: flo
     return (
         "# Performance report\n\n"
         "Offline multilingual RAG: EmbeddingGemma-300m (sentence-transformers, CPU) for retrieval, "
-        "Gemma 3 270M (GGUF q4_k_m via llama-cpp-python) for answers, FAISS + BM25 hybrid search.\n\n"
+        "the GGUF generator named below (via llama-cpp-python) for answers, FAISS + BM25 hybrid search.\n\n"
         "**Timings are noisy**: the machine has 2 cores shared with other running work (see the load averages; "
         "a load above 2 means the benchmark got less than the full CPU). Every number is a median over repeated "
         "runs (p95 where shown); compare ratios within one run rather than absolute values across runs.\n",

@@ -88,7 +88,7 @@ def _stage_section(found: dict, per_question: list, pipeline: Pipeline) -> Secti
     rows.append(("retrieval as timed inside ask()", llm["ask retrieval"].ms, llm["ask retrieval"].p95 * 1000))
     s.table(["step", "median ms", "p95 ms"], rows)
     s.table(
-        ["LLM (gemma-3-270m q4_k_m)", "median", "p95"],
+        [f"LLM ({pipeline.generator.model_id})", "median", "p95"],
         [
             ("prompt tokens", llm["prompt tokens"].median, llm["prompt tokens"].p95),
             ("prompt eval tokens/s", llm["prompt eval tok/s"].median, llm["prompt eval tok/s"].p95),

@@ -147,7 +147,9 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     root.add_argument("--index-dir", type=Path, help="index folder (default: index/)")
-    root.add_argument("--gguf", type=Path, help="GGUF model to answer with (default: the bundled Gemma 3 270M)")
+    root.add_argument(
+        "--gguf", type=Path, help="GGUF model to answer with (default: the bundled Qwen2.5-Coder-1.5B-Instruct)"
+    )
     root.add_argument("--top-k", type=int, help="passages given to the model (default 2)")
     sub = root.add_subparsers(dest="command", required=True)
 

@@ -8,27 +8,41 @@ from dataclasses import replace
 
 import numpy as np
 
+from rag.language import HAN
 from rag.models import Embedder
+from rag.prompting import DATE_MARK
 from rag.records import Passage
 
 _CLAUSE_END = re.compile(r"(?<=[,;:，；：、])\s*")
 
 
-def clauses(text: str) -> list[tuple[int, int]]:
-    """Clause spans of `text`, cut after commas, semicolons and colons (Latin and CJK)."""
-    spans, start = [], 0
-    for match in _CLAUSE_END.finditer(text):
-        if match.start() > start:
-            spans.append((start, match.start()))
-        start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
+def clauses(text: str, min_chars: int = 30) -> list[tuple[int, int]]:
+    """Clause spans of `text`, cut after commas, semicolons and colons (Latin and CJK); a piece shorter than
+    `min_chars` stays with the one before it, so a list ("Hòa bình, Thịnh vượng, Con người và Hành tinh") holds."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in [*_CLAUSE_END.finditer(text), None]:
+        end = match.start() if match else len(text)
+        if end > start:
+            if spans and _width(text[start:end]) < min_chars:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+        start = match.end() if match else end
     return spans
+
+
+def _width(text: str) -> int:
+    """Length with a Chinese character counted as three letters (about one word)."""
+    return len(text) + 2 * len(re.findall(f"[{HAN}]", text))
 
 
 def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: int) -> tuple[Passage, float]:
     """The passage cut to its best clause (by cosine to the question vector `query`) and the neighbours that fit in
     `max_chars` (a passage that fits already is kept whole), and that best clause's cosine."""
+    mark = DATE_MARK.match(passage.text)
+    if mark:  # a document's "date yyyy-mm-dd" line is not text to quote; the date is shown apart
+        passage = replace(passage, start=passage.start + mark.end(), text=passage.text[mark.end() :])
     spans = clauses(passage.text) or [(0, len(passage.text))]
     scores = embedder.embed_documents([passage.text[a:b] for a, b in spans]) @ query
     if len(passage.text) <= max_chars:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.language import written_in
+from rag.language import HAN, written_in
 from rag.models import Embedder, Generator
 from rag.prompting import show_date, translation_prompt
 from rag.quantities import read_quantities
@@ -36,6 +36,8 @@ def translate(text: str, language: str, generator: Generator, embedder: Embedder
     raw = "".join(generator.stream(translation_prompt(text, language))).strip().split("\n")[0]
     translation = _WRAPPING.sub("", raw.strip()).strip()
     if not translation or not written_in(translation, language):
+        return ""
+    if language != "zh" and re.search(f"[{HAN}]", translation):  # "ASEAN-新西兰": a stray script
         return ""
     if read_quantities(translation).unsupported(read_quantities(text)):
         return ""

@@ -115,9 +115,11 @@ def is_english_word(word: str) -> bool:
 
 
 def repeats_question(text: str, question: str) -> bool:
-    """The answer mostly restates the question (a small model's common failure)."""
+    """The answer mostly restates the question and adds next to nothing to it (a small model's common failure)."""
     answer, asked = fold(text).strip(" ?.。？"), fold(question).strip(" ?.。？")
-    return difflib.SequenceMatcher(None, answer, asked).ratio() > 0.8
+    stems = {word[:3] for word in re.findall(r"\w+", asked)}
+    added = [w for w in re.findall(r"\w+", answer) if w.isdigit() or (len(w) > 2 and w[:3] not in stems)]
+    return difflib.SequenceMatcher(None, answer, asked).ratio() > 0.8 and not added
 
 
 def support(text: str, passages: Sequence[Passage], embedder: Embedder) -> list[float]:

@@ -3,6 +3,7 @@ across notations, names across scripts, restatements, and semantic support (with
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rag.extraction import clauses, focus
@@ -81,14 +82,13 @@ def test_support_compares_each_sentence_with_the_passages_it_cites():
     ]
 
 
-def test_clauses_split_at_latin_and_chinese_commas():
-    text = "Tại Hội nghị, Chủ tịch ASEAN 2025 Malaysia, lãnh đạo các nước; và 双方同意，重点加强"
+def test_clauses_split_at_latin_and_chinese_commas_but_keep_lists_whole():
+    text = "Tại Hội nghị Cấp cao lần này, cùng với bốn trụ cột Hòa bình, Thịnh vượng, Con người và Hành tinh; 双方同意设定贸易目标，重点加强五大合作支柱"
     assert [text[a:b] for a, b in clauses(text)] == [
-        "Tại Hội nghị,",
-        "Chủ tịch ASEAN 2025 Malaysia,",
-        "lãnh đạo các nước;",
-        "và 双方同意，",
-        "重点加强",
+        "Tại Hội nghị Cấp cao lần này,",
+        "cùng với bốn trụ cột Hòa bình, Thịnh vượng, Con người và Hành tinh;",
+        "双方同意设定贸易目标，",
+        "重点加强五大合作支柱",
     ]
 
 
@@ -107,3 +107,27 @@ def test_focus_keeps_the_best_clause_and_exact_offsets():
     assert "nước điều phối quan hệ đối thoại ASEAN-New Zealand giai đoạn 7/2024-7/2027" in span.text
     assert len(span.text) <= 120 and document[span.start : span.end] == span.text
     assert focus(whole, query, embedder, max_chars=1000)[0] is whole and score > 0.5
+
+
+def test_an_answer_that_echoes_the_question_but_adds_the_fact_is_not_a_restatement():
+    from rag.verification import repeats_question
+
+    question = "When was the 6th ASEAN–New Zealand Joint Cooperation Committee (JCC) meeting held?"
+    assert not repeats_question(
+        "The 6th ASEAN–New Zealand Joint Cooperation Committee (JCC) meeting was held on 2/7/2018.", question
+    )
+    assert repeats_question("The 6th ASEAN–New Zealand Joint Cooperation Committee (JCC) meeting was held.", question)
+    asked = "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
+    assert repeats_question("ASEAN and New Zealand became Comprehensive Strategic Partners on", asked)
+
+
+def test_a_document_date_line_is_not_part_of_the_span():
+    text = "date 2025-10-28 Hội nghị Cấp cao Kỷ niệm ASEAN - New Zealand."
+    chunk = Chunk("a.txt", 1, 1 + len(text), text, "vi", "", "2025-10-28", ((1, 1 + len(text)),))
+    span, _ = focus(
+        Passage(1, chunk, 1, 1 + len(text), text, 0.6), np.ones(512, np.float32) / 512**0.5, HashEmbedder(), 240
+    )
+    assert (
+        span.text == "Hội nghị Cấp cao Kỷ niệm ASEAN - New Zealand."
+        and (" " + text)[span.start : span.end] == span.text
+    )

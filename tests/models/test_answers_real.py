@@ -52,7 +52,7 @@ def test_support_separates_a_translated_claim_from_an_unrelated_one(
 
 def test_a_translation_by_the_default_model_passes_its_checks(real_embedder, real_generator):
     similarity = load_settings().min_translation_similarity
-    english = translate(ZH_TRADE, "en", real_generator, real_embedder, similarity)
+    english = translate(passage(ZH_TRADE, "zh"), "en", real_generator, real_embedder, similarity)
     assert english and ("3 billion" in english or "3,000,000,000" in english) and "2026" in english
 
 

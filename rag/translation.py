@@ -13,7 +13,7 @@ from rag.models import Embedder, Generator
 from rag.prompting import show_date, translation_prompt
 from rag.quantities import read_quantities
 from rag.records import Answer, Passage
-from rag.verification import cosine
+from rag.verification import cosine, unsupported_name
 
 EVIDENCE_LEAD = {"en": "According to the documents:", "vi": "Theo tài liệu:", "zh": "根据文档："}
 LANGUAGE_NAMES = {  # the name of each document language, written in each asker's language
@@ -30,9 +30,11 @@ UNTRANSLATED = {
 _WRAPPING = re.compile(r"^(?:translation\s*:\s*)?[“\"'「『]?|[”\"'」』]?$", re.IGNORECASE)
 
 
-def translate(text: str, language: str, generator: Generator, embedder: Embedder, min_similarity: float) -> str:
-    """`text` in `language`, or "" when the model's translation fails a check: not in `language`, a date or number
-    that `text` does not state, or a cosine to `text` below `min_similarity` (a different meaning)."""
+def translate(passage: Passage, language: str, generator: Generator, embedder: Embedder, min_similarity: float) -> str:
+    """The passage's text in `language`, or "" when the model's translation fails a check: not in `language`, a
+    date, number or name that the passage does not state, or a cosine to it below `min_similarity` (a different
+    meaning)."""
+    text = passage.text
     raw = "".join(generator.stream(translation_prompt(text, language))).strip().split("\n")[0]
     translation = _WRAPPING.sub("", raw.strip()).strip()
     if not translation or not written_in(translation, language):
@@ -40,6 +42,8 @@ def translate(text: str, language: str, generator: Generator, embedder: Embedder
     if language != "zh" and re.search(f"[{HAN}]", translation):  # "ASEAN-新西兰": a stray script
         return ""
     if read_quantities(translation).unsupported(read_quantities(text)):
+        return ""
+    if unsupported_name(translation, [passage], "", language):  # a name the source does not have
         return ""
     return translation if cosine(translation, text, embedder) >= min_similarity else ""
 
@@ -51,7 +55,7 @@ def translate_passages(
     found = {}
     for passage in passages:
         if passage.chunk.language != language:
-            translation = translate(passage.text, language, generator, embedder, min_similarity)
+            translation = translate(passage, language, generator, embedder, min_similarity)
             if translation:
                 found[passage.n] = translation
     return found

@@ -180,8 +180,10 @@ def indexing_levers(
         levers |= {
             "float32, unique sentences, batch 16": lambda: keep("fp32", new_path(fp32, work, 16)),
             "int8 all Linear layers, unique sentences, batch 16": lambda: keep("int8", new_path(int8_all, work, 16)),
-            "int8 but down_proj float, batch 16 unsorted": lambda: new_path(product, work, 16, sort=False)[0],
-            "int8 but down_proj float, batch 1": lambda: new_path(product, work, 1)[0],
+            f"product encoder ({product.model_id}), batch 16 unsorted": lambda: new_path(product, work, 16, sort=False)[
+                0
+            ],
+            f"product encoder ({product.model_id}), batch 1": lambda: new_path(product, work, 1)[0],
         }
     lever_s = _timed_round_robin(levers, budget.index_repeat)
     # Before: format-1 indexing replayed (its embedding, plus loading and chunking); after: the product's indexing.

@@ -97,15 +97,15 @@ def _summary(found: dict, threads: int, quantized: dict, indexed: dict) -> Secti
         f"- Generation: {llm['decode tok/s'].median:.0f} tokens/s ({found.get('bandwidth_share', '')}"
         f"of the memory-bandwidth limit, section 2); a whole answer takes {llm['ask total'].median:.1f} s.",
         f"- Indexing the seeds: {kb / seconds['before']:.2f} KB/s before (every chunk and every sentence, float32) "
-        f"→ {kb / seconds['after']:.2f} KB/s after (each unique sentence once, int8 encoder), "
+        f"→ {kb / seconds['after']:.2f} KB/s after (each unique sentence once, the product's encoder), "
         f"{seconds['before'] / seconds['after']:.1f}× (section 3). Gold-set retrieval before → after: recall@1 "
         f"{before_q['recall@1']:.3f} → {after_q['recall@1']:.3f}, recall@5 {before_q['recall@5']:.3f} → "
         f"{after_q['recall@5']:.3f}, MRR {before_q['mrr']:.3f} → {after_q['mrr']:.3f}.",
-        f"- Query embedding: float32 {quantized['speed']['float32']:.0f} ms, the product's int8 "
-        f"{quantized['speed']['int8 (product)']:.0f} ms (4g).",
+        f"- Query embedding: float32 (default) {quantized['speed']['float32']:.0f} ms, int8 (opt-in) "
+        f"{quantized['speed']['int8']:.0f} ms (4g).",
         "- Defaults in use: threads = min(4, logical CPUs) for torch and both llama.cpp pools (4c, 4f); top_k 2 "
         "(4d and eval/REPORT.md); one Llama kept per process with a language-independent fixed prompt prefix (4b); "
-        "int8 embedding encoder (down_proj float), one float16 vector per sentence, exact search below 50k "
+        "float32 embedding encoder (int8 is opt-in, 3a), one float16 vector per sentence, exact search below 50k "
         "sentence vectors, HNSW above (section 5).",
     )
     return s

@@ -14,10 +14,10 @@ SECTIONS = (
     "## Summary",
     "## 1. Query path",
     "## 2. Pipeline overhead",
-    "## 3. Indexing throughput",
+    "## 3b. Indexing throughput",
     "## 4. Levers",
     "### 4b. Reuse the KV cache",
-    "### 4g. int8 dynamic quantization",
+    "### 4g. Query embedding",
     "## 5. FAISS index scale",
     "## 8. PDF text extraction",
 )

@@ -20,7 +20,7 @@ class Settings:
     upload_dir: Path = PROJECT_DIR / "data" / "uploads"
     embedder_path: Path = PROJECT_DIR / "models" / "embeddinggemma-300m"
     # Chosen by measurement over the 0.5B sibling and Gemma 3 270M (eval/REPORT.md): it reads and translates best.
-    gguf_path: Path = PROJECT_DIR / "models" / "gemma-3-270m-q4_k_m.gguf"
+    gguf_path: Path = PROJECT_DIR / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
     state_dir: Path = Path.home() / ".cache" / "rag"  # remembers that the engine ran on this CPU
     chunk_tokens: int = 160  # chunk size in embedding-model tokens
     top_k: int = 2  # passages given to the generator

@@ -19,14 +19,23 @@ from rag.errors import (
 
 
 class Engine:
-    """One remote server: a lazily made OpenAI client (no retries, explicit timeout) and its error translation."""
+    """One remote server: a lazily made OpenAI client (no retries, explicit timeout), the model to ask for, and
+    its error translation."""
 
-    def __init__(self, role: str, url: str, api_key: str = "", timeout_s: float = 60.0) -> None:
+    def __init__(self, role: str, url: str, model: str = "", api_key: str = "", timeout_s: float = 60.0) -> None:
         self.role = role  # "generation" or "embedding", named in every error message
         self.url = with_api_path(url)
+        self.configured_model = model  # "" asks the server for its first model on first use
         self.api_key = api_key
         self.timeout_s = timeout_s
         self._client: Any = None
+
+    @property
+    def model(self) -> str:
+        """The configured model, or else the first model the server lists (asked once)."""
+        if not self.configured_model:
+            self.configured_model = self.first_model()
+        return self.configured_model
 
     @property
     def client(self) -> Any:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.language import HAN
+from rag.language import HAN, fold
 from rag.models import Embedder
 from rag.prompting import DATE_MARK
 from rag.records import Passage
@@ -37,6 +37,10 @@ def _width(text: str) -> int:
     return len(text) + 2 * len(re.findall(f"[{HAN}]", text))
 
 
+def _same_words(text: str, title: str) -> bool:
+    return bool(title) and fold(text).strip(" .。…") == fold(title).strip(" .。…")
+
+
 def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: int) -> tuple[Passage, float]:
     """The passage cut to its best clause (by cosine to the question vector `query`) and the neighbours that fit in
     `max_chars` (a passage that fits already is kept whole), and that best clause's cosine."""
@@ -45,6 +49,9 @@ def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: in
         passage = replace(passage, start=passage.start + mark.end(), text=passage.text[mark.end() :])
     spans = clauses(passage.text) or [(0, len(passage.text))]
     scores = embedder.embed_documents([passage.text[a:b] for a, b in spans]) @ query
+    headline = [_same_words(passage.text[a:b], passage.chunk.title) for a, b in spans]
+    if any(headline) and not all(headline):  # the title is shown with every passage: a clause that only repeats it
+        scores[np.array(headline)] = -1.0  # says nothing more, however close it is to the question
     if len(passage.text) <= max_chars:
         return passage, float(scores.max())
     first = last = int(np.argmax(scores))
@@ -63,6 +70,8 @@ def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: in
 
 def answer_spans(passages: Sequence[Passage], query: np.ndarray, embedder: Embedder, max_chars: int) -> list[Passage]:
     """Each passage cut to its answering clauses (see `focus`), ordered and numbered by their best clause's cosine
-    to the question: a passage that states the asked fact in one clause comes before one that is merely similar."""
-    focused = sorted((focus(p, query, embedder, max_chars) for p in passages), key=lambda pair: -pair[1])
+    to the question: a passage that states the asked fact in one clause comes before one that is merely similar.
+    A passage that is only its document's title (a headline chunk) is left out when another one remains."""
+    informative = [p for p in passages if not _same_words(DATE_MARK.sub("", p.text), p.chunk.title)] or passages
+    focused = sorted((focus(p, query, embedder, max_chars) for p in informative), key=lambda pair: -pair[1])
     return [replace(span, n=n) for n, (span, _) in enumerate(focused, 1)]

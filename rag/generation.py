@@ -6,11 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rag.errors import MissingDependency, ModelMissing
 from rag.preflight import ensure_engine_runs
 from rag.prompting import Prompt, chat_messages
 
 STOP = ["\n"]  # base-model answers are one line, as in the worked examples
+# UTF-8 lead bytes of U+3000-U+9FFF (CJK punctuation, kana, Han): a token holding one writes Chinese script.
+CJK_LEAD_BYTES = frozenset(range(0xE3, 0xEA))
 
 
 class LlamaCppGenerator:
@@ -25,6 +29,7 @@ class LlamaCppGenerator:
         self.threads = threads
         self.max_tokens = max_tokens
         self._llm: Any = None
+        self._no_cjk: np.ndarray | None = None
 
     @property
     def model_id(self) -> str:
@@ -60,16 +65,44 @@ class LlamaCppGenerator:
         self.llm  # noqa: B018 - loading is the point
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
-        """Yield the answer's text pieces as the model writes them (greedy decoding)."""
+        """Yield the answer's text pieces as the model writes them (greedy decoding). A reply due in English or
+        Vietnamese cannot write Chinese script: small multilingual models otherwise slip "新西兰" into English."""
+        processors = [self._without_cjk] if prompt.language in ("en", "vi") else None
         if self.has_chat_template:
             chunks = self.llm.create_chat_completion(
-                chat_messages(prompt), max_tokens=self.max_tokens, temperature=0.0, stream=True
+                chat_messages(prompt),
+                max_tokens=self.max_tokens,
+                temperature=0.0,
+                stream=True,
+                logits_processor=processors,
             )
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
         else:
-            chunks = self.llm(prompt.completion, max_tokens=self.max_tokens, temperature=0.0, stop=STOP, stream=True)
+            chunks = self.llm(
+                prompt.completion,
+                max_tokens=self.max_tokens,
+                temperature=0.0,
+                stop=STOP,
+                stream=True,
+                logits_processor=processors,
+            )
             for chunk in chunks:
                 yield chunk["choices"][0]["text"]
+
+    def _without_cjk(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        if self._no_cjk is None:
+            self._no_cjk = cjk_mask(self.llm)
+        return scores + self._no_cjk
+
+
+def cjk_mask(llm: Any) -> np.ndarray:
+    """Logit offsets that rule out every token of the model's vocabulary holding a CJK character (or its first
+    byte), and leave the others unchanged."""
+    mask = np.zeros(llm.n_vocab(), dtype=np.float32)
+    for token in range(len(mask)):
+        if CJK_LEAD_BYTES.intersection(llm.detokenize([token], special=True)):
+            mask[token] = -np.inf
+    return mask

@@ -19,30 +19,23 @@ class RemoteGenerator:
     """Streams answers from `/v1/chat/completions`, with the same prompt a local chat-template model gets."""
 
     def __init__(self, url: str, model: str = "", api_key: str = "", timeout_s: float = 60.0, max_tokens: int = 96):
-        self.engine = Engine("generation", url, api_key, timeout_s)
+        self.engine = Engine("generation", url, model, api_key, timeout_s)
         self.max_tokens = max_tokens
-        self._model = model
-
-    @property
-    def model(self) -> str:
-        if not self._model:
-            self._model = self.engine.first_model()
-        return self._model
 
     @property
     def model_id(self) -> str:
-        return f"remote:{self._model or self.engine.url}"
+        return f"remote:{self.engine.configured_model or self.engine.url}"
 
     def warm_up(self) -> None:
         """Ask the server for its model now, so that a wrong URL shows before the first question."""
-        self.model  # noqa: B018
+        self.engine.model  # noqa: B018
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         """Yield the answer's text pieces as the engine sends them; closing the iterator closes the connection,
         which stops the engine's generation."""
         with self.engine.errors():
             chunks = self.engine.client.chat.completions.create(
-                model=self.model,
+                model=self.engine.model,
                 messages=chat_messages(prompt),
                 max_tokens=self.max_tokens,
                 temperature=0.0,
@@ -73,15 +66,8 @@ class RemoteEmbedder:
     """Unit vectors from `/v1/embeddings`; its id names the remote model, so an index built with another is refused."""
 
     def __init__(self, url: str, model: str = "", api_key: str = "", timeout_s: float = 60.0) -> None:
-        self.engine = Engine("embedding", url, api_key, timeout_s)
-        self._model = model
+        self.engine = Engine("embedding", url, model, api_key, timeout_s)
         self._probe: tuple[str, int] | None = None  # (model named in the server's answer, dimension)
-
-    @property
-    def model(self) -> str:
-        if not self._model:
-            self._model = self.engine.first_model()
-        return self._model
 
     @property
     def model_id(self) -> str:
@@ -101,11 +87,11 @@ class RemoteEmbedder:
         if self._probe is None:
             with self.engine.errors():
                 response = self.engine.client.embeddings.create(
-                    model=self.model, input=["probe"], encoding_format="float"
+                    model=self.engine.model, input=["probe"], encoding_format="float"
                 )
             vector = self._vectors(response, 1)[0]
             name = getattr(response, "model", None)
-            self._probe = (name if isinstance(name, str) and name else self.model, len(vector))
+            self._probe = (name if isinstance(name, str) and name else self.engine.model, len(vector))
         return self._probe
 
     def count_tokens(self, text: str) -> int:
@@ -128,7 +114,9 @@ class RemoteEmbedder:
         for start in range(0, len(texts), EMBED_BATCH):
             batch = list(texts[start : start + EMBED_BATCH])
             with self.engine.errors():
-                response = self.engine.client.embeddings.create(model=self.model, input=batch, encoding_format="float")
+                response = self.engine.client.embeddings.create(
+                    model=self.engine.model, input=batch, encoding_format="float"
+                )
             parts.append(self._vectors(response, len(batch)))
             if advance:
                 advance(start + len(batch))

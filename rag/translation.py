@@ -35,8 +35,8 @@ def translate(passage: Passage, language: str, generator: Generator, embedder: E
     date, number or name that the passage does not state, or a cosine to it below `min_similarity` (a different
     meaning)."""
     text = passage.text
-    raw = "".join(generator.stream(translation_prompt(text, language))).strip().split("\n")[0]
-    translation = _WRAPPING.sub("", raw.strip()).strip()
+    raw = "".join(generator.stream(translation_prompt(text, language)))
+    translation = _WRAPPING.sub("", first_paragraph(raw)).strip()
     if not translation or not written_in(translation, language):
         return ""
     if language != "zh" and re.search(f"[{HAN}]", translation):  # "ASEAN-新西兰": a stray script
@@ -46,6 +46,14 @@ def translate(passage: Passage, language: str, generator: Generator, embedder: E
     if unsupported_name(translation, [passage], "", language):  # a name the source does not have
         return ""
     return translation if cosine(translation, text, embedder) >= min_similarity else ""
+
+
+def first_paragraph(reply: str) -> str:
+    """The reply's first line of content, past a lead-in such as "Here is the translation into English:"."""
+    lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
+    while len(lines) > 1 and lines[0].endswith((":", "：")):
+        lines.pop(0)
+    return lines[0] if lines else ""
 
 
 def translate_passages(

@@ -3,7 +3,6 @@ dates and numbers, its names, and whether each sentence says what its passages s
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Sequence
@@ -21,6 +20,11 @@ from rag.support import claims, support_scores
 
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?。！？:]\s*)\W*$")
+_HAN_FUNCTION_CHARS = set("的是在了于和与及为将由其这那个有中之所被把也都就")
+_VERBS_OF_RESTATING = {"was", "were", "are", "did", "does", "has", "have", "had", "been", "made", "took", "place"}
+_VIETNAMESE_NUMBERS = {"mot", "hai", "ba", "bon", "sau", "bay", "tam", "chin", "muoi"}  # folded: "ba trụ cột"
+_PRONOUNS = {"his", "her", "their", "our", "which", "what", "when", "where", "who"}
+_VIETNAMESE_FUNCTION_WORDS = {"cac", "nhung", "cua", "duoc", "vao", "nay", "cho", "voi", "trong", "theo", "tai"}
 _FUNCTION_WORDS = {"the", "in", "on", "at", "it", "its", "they", "this", "these", "a", "an", "yes", "no", "he", "she"}
 
 
@@ -49,6 +53,8 @@ def failed_check(
         return "wrong language"
     if repeats_question(words, question):
         return "restates the question"
+    if words.rstrip().endswith((":", "：")):  # "... in the following areas: [1]"
+        return "unfinished answer"
     evidence = " ".join([question, *(f"{p.text} {p.chunk.title} {p.chunk.date or ''}" for p in cited)])
     missing = read_quantities(words).unsupported(read_quantities(evidence))
     if missing:
@@ -94,7 +100,7 @@ def unsupported_name(text: str, cited: Sequence[Passage], question: str, languag
         name = match.group(0)
         if " " not in name and _SENTENCE_START.search(text[: match.start()]):  # "Thủ tướng …", "At the …"
             continue
-        words = [w for w in name.split() if fold(w) not in _FUNCTION_WORDS]
+        words = [re.sub(r"['’]s$", "", w) for w in name.split() if fold(w) not in _FUNCTION_WORDS]  # "Zealand's"
         unknown = [w for w in words if fold(w).replace(" ", "") not in evidence]
         if unknown and not (translated and all(is_english_word(w) for w in unknown)):
             return " ".join(words)
@@ -109,17 +115,36 @@ def _english_words() -> frozenset[str]:
 
 
 def is_english_word(word: str) -> bool:
-    """`word` (or its singular) is in an English dictionary: a translated term rather than a foreign name."""
-    lower = word.lower().strip("'’")
-    return lower in _english_words() or lower.rstrip("s") in _english_words()
+    """`word` (or its singular; each part of a hyphenated word) is in an English dictionary: a translated term
+    rather than a foreign name."""
+    parts = [part for part in word.lower().strip("'’").split("-") if part]
+    return bool(parts) and all(p in _english_words() or p.rstrip("s") in _english_words() for p in parts)
+
+
+_FILLER = _FUNCTION_WORDS | _VERBS_OF_RESTATING | _PRONOUNS | _VIETNAMESE_FUNCTION_WORDS
 
 
 def repeats_question(text: str, question: str) -> bool:
-    """The answer mostly restates the question and adds next to nothing to it (a small model's common failure)."""
-    answer, asked = fold(text).strip(" ?.。？"), fold(question).strip(" ?.。？")
-    stems = {word[:3] for word in re.findall(r"\w+", asked)}
-    added = [w for w in re.findall(r"\w+", answer) if w.isdigit() or (len(w) > 2 and w[:3] not in stems)]
-    return difflib.SequenceMatcher(None, answer, asked).ratio() > 0.8 and not added
+    """The answer adds nothing to the question: no number, name or word of substance that the question lacks
+    ("The summit was held in [1]." is a small model's common non-answer)."""
+    answer, asked = fold(without_markers(text)), fold(question)
+    asked_tokens = set(_tokens(asked))
+    stems = {token[:3] for token in asked_tokens}
+    for token in _tokens(answer):
+        if re.fullmatch(f"[{HAN}]", token):
+            if token not in asked_tokens and token not in _HAN_FUNCTION_CHARS:
+                return False
+        elif token.isdigit() or token in _VIETNAMESE_NUMBERS:
+            if token not in asked_tokens:
+                return False
+        elif len(token) > 2 and token[:3] not in stems and token not in _FILLER:
+            return False
+    return True
+
+
+def _tokens(text: str) -> list[str]:
+    """Chinese characters one by one, runs of digits, and words."""
+    return re.findall(f"[{HAN}]|\\d+|[^\\W\\d_]+", text)
 
 
 def support(text: str, passages: Sequence[Passage], embedder: Embedder) -> list[float]:

@@ -75,8 +75,8 @@ class EchoGenerator:
     def stream(self, prompt: Prompt) -> Iterator[str]:
         self.prompts.append(prompt)
         if prompt.system == TRANSLATE:
-            source = re.search(r"^Text: “(.*)”$", prompt.user, re.MULTILINE)
-            yield self.translations.get(source.group(1) if source else "", "")
+            source = prompt.user.split("\n\n", 1)[-1]  # "Translate into English.\n\n<text>"
+            yield self.translations.get(source, "")
             return
         if self.reply is not None:
             yield self.reply

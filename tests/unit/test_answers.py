@@ -86,3 +86,32 @@ def test_the_answer_html_links_valid_citations_and_shows_the_note() -> None:
     assert '<a class="cite" href="#src-3-1">[1]</a>' in html and "[2]" in html and 'href="#src-3-2"' not in html
     assert "&lt;b&gt;" in html and '<em class="note">(the draft failed a check (no citation)' in html
     assert "note" not in answer_html(Answer(QUESTION, "ok [1]", "en", Outcome.ANSWERED), turn=1)
+
+
+@pytest.mark.parametrize(
+    ("reply", "kept"),
+    [
+        ("Luxon visited Vietnam in 2024.", "Luxon visited Vietnam in 2024."),
+        (
+            "Here is the translation into English:\n\n“Luxon visited Vietnam in 2024.”",
+            "“Luxon visited Vietnam in 2024.”",
+        ),
+        ("Luxon visited Vietnam in 2024.\n\nNote: the year is as written.", "Luxon visited Vietnam in 2024."),
+        ("  \n", ""),
+    ],
+)
+def test_a_translation_is_the_replys_first_line_of_content(reply: str, kept: str) -> None:
+    from rag.translation import first_paragraph
+
+    assert first_paragraph(reply) == kept
+
+
+def test_chat_models_get_the_fixed_instructions_as_the_system_message() -> None:
+    from rag.prompting import build_prompt, chat_messages, translation_prompt
+
+    for prompt in (build_prompt(QUESTION, PASSAGES, "en"), translation_prompt(TEXT, "en")):
+        system, user = chat_messages(prompt)
+        assert (system["role"], system["content"], user["role"]) == ("system", prompt.system, "user")
+        assert TEXT in user["content"] and TEXT not in system["content"]
+    assert "Chinese characters" in translation_prompt(TEXT, "en").user
+    assert "Chinese characters" not in translation_prompt(TEXT, "zh").user

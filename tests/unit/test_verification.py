@@ -46,6 +46,7 @@ PASSAGES = [
         ("The leaders agreed to upgrade relations.", "en", "no citation"),
         ("[1]", "en", "empty answer"),
         ("When did ASEAN and New Zealand become partners? [1]", "en", "restates the question"),
+        ("They agreed on the following pillars: [1]", "en", "unfinished answer"),
     ],
 )
 def test_each_check_passes_translations_and_catches_inventions(draft, language, reason):
@@ -121,6 +122,40 @@ def test_an_answer_that_echoes_the_question_but_adds_the_fact_is_not_a_restateme
     assert repeats_question("ASEAN and New Zealand became Comprehensive Strategic Partners on", asked)
 
 
+@pytest.mark.parametrize(
+    ("answer", "question", "restates"),
+    [
+        ("The summit was held in [1].", "In which city was the summit held?", True),
+        ("The summit was held in Auckland [1].", "In which city was the summit held?", False),
+        (
+            "Luxon made his official visit to Vietnam on [2].",
+            "When did Luxon make his official visit to Vietnam?",
+            True,
+        ),
+        ("第26届东盟-韩国峰会在马来西亚的马来西亚举行。", "第26届东盟-韩国峰会在马来西亚哪个城市举行?", True),
+        ("第26届东盟-韩国峰会在马来西亚的吉隆坡举行。", "第26届东盟-韩国峰会在马来西亚哪个城市举行?", False),
+        ("Hội nghị diễn ra năm 2025 [1].", "Hội nghị diễn ra năm nào?", False),
+        ("Hai bên nhấn mạnh ba trụ cột [1].", "Hai bên nhấn mạnh bao nhiêu trụ cột?", False),
+        ("Hai bên nhấn mạnh các trụ cột [1].", "Hai bên nhấn mạnh bao nhiêu trụ cột?", True),
+        (
+            "Malaysia held the ASEAN Chairmanship in 2025 [1].",
+            "Which country held the ASEAN Chairmanship in 2025?",
+            False,
+        ),
+    ],
+)
+def test_an_answer_that_adds_nothing_to_the_question_is_a_restatement(answer, question, restates):
+    from rag.verification import repeats_question
+
+    assert repeats_question(answer, question) is restates
+
+
+def test_possessives_and_hyphenated_english_words_are_translated_terms_not_names():
+    vi = [PASSAGES[0]]
+    assert unsupported_name("At the High-level Meeting, New Zealand's Prime Minister spoke", vi, "?", "en") == ""
+    assert unsupported_name("At the Kuala-Lumpur Meeting", vi, "?", "en") == "Kuala-Lumpur Meeting"
+
+
 def test_a_document_date_line_is_not_part_of_the_span():
     text = "date 2025-10-28 Hội nghị Cấp cao Kỷ niệm ASEAN - New Zealand."
     chunk = Chunk("a.txt", 1, 1 + len(text), text, "vi", "", "2025-10-28", ((1, 1 + len(text)),))
@@ -131,3 +166,26 @@ def test_a_document_date_line_is_not_part_of_the_span():
         span.text == "Hội nghị Cấp cao Kỷ niệm ASEAN - New Zealand."
         and (" " + text)[span.start : span.end] == span.text
     )
+
+
+def test_a_headline_passage_or_clause_gives_way_to_the_text_that_answers():
+    from rag.extraction import answer_spans
+
+    embedder = HashEmbedder()
+    title = "Hội nghị Cấp cao Kỷ niệm ASEAN - New Zealand."
+    headline = Passage(
+        1,
+        Chunk("a.txt", 0, 60, f"date 2025-10-28 {title}", "vi", title, None, ((0, 60),)),
+        0,
+        60,
+        f"date 2025-10-28 {title}",
+        0.8,
+    )
+    body = (
+        f"{title} Tại Hội nghị, Chủ tịch ASEAN 2025 Malaysia, cảm ơn nỗ lực của Việt Nam trong vai trò nước điều phối"
+    )
+    text = passage(2, body, "vi", title=title)
+    query = embedder.embed_queries(["Hội nghị Cấp cao Kỷ niệm ASEAN - New Zealand Chủ tịch ASEAN 2025"])[0]
+    spans = answer_spans([headline, text], query, embedder, max_chars=400)
+    assert [s.chunk.source for s in spans] == ["vi.txt"] and spans[0].n == 1
+    assert answer_spans([headline], query, embedder, max_chars=400)[0].chunk.source == "a.txt"

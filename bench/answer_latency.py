@@ -64,7 +64,13 @@ def _render(generator: str, rows: list) -> Section:
     s.table(
         ["", "p50 s", "max s", "target", "met"],
         [
-            ("first piece", _p50(firsts), max(firsts, default=0.0), f"≤ {FIRST_TOKEN_TARGET_S:g}", _p50(firsts) <= 2),
+            (
+                "first piece",
+                _p50(firsts),
+                max(firsts, default=0.0),
+                f"≤ {FIRST_TOKEN_TARGET_S:g}",
+                _p50(firsts) <= FIRST_TOKEN_TARGET_S,
+            ),
             ("whole answer", _p50(totals), max(totals), f"≤ {ANSWER_TARGET_S:g}", _p50(totals) <= ANSWER_TARGET_S),
         ],
     )

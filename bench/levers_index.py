@@ -177,13 +177,12 @@ def indexing_levers(
     encoders = {"fp32": fp32, "product": product}
     if not core:
         encoders["int8"] = int8_all = encoder(settings, "int8")
+        named = f"product encoder ({product.model_id})"
         levers |= {
             "float32, unique sentences, batch 16": lambda: keep("fp32", new_path(fp32, work, 16)),
             "int8 all Linear layers, unique sentences, batch 16": lambda: keep("int8", new_path(int8_all, work, 16)),
-            f"product encoder ({product.model_id}), batch 16 unsorted": lambda: new_path(product, work, 16, sort=False)[
-                0
-            ],
-            f"product encoder ({product.model_id}), batch 1": lambda: new_path(product, work, 1)[0],
+            f"{named}, batch 16 unsorted": lambda: new_path(product, work, 16, sort=False)[0],
+            f"{named}, batch 1": lambda: new_path(product, work, 1)[0],
         }
     lever_s = _timed_round_robin(levers, budget.index_repeat)
     # Before: format-1 indexing replayed (its embedding, plus loading and chunking); after: the product's indexing.

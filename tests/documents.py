@@ -208,3 +208,11 @@ def write_docx(sample: Sample, folder: Path) -> Path:
     target = folder / sample.name
     document.save(str(target))
     return target
+
+
+def write_samples(folder: Path) -> Path:
+    """The three sample PDFs (English, Vietnamese, Chinese) and the sample DOCX, written into `folder`."""
+    for sample in PDF_SAMPLES:
+        write_pdf(sample, folder)
+    write_docx(DOCX, folder)
+    return folder

@@ -12,7 +12,7 @@ import pytest
 
 from rag.answering import ask
 from rag.pipeline import load_pipeline
-from tests.documents import DOCX, EN, PDF_SAMPLES, VI, ZH, write_docx, write_pdf
+from tests.documents import DOCX, EN, VI, ZH, write_samples
 
 
 def rag(*args: str, index: Path) -> subprocess.CompletedProcess[str]:
@@ -25,9 +25,7 @@ def rag(*args: str, index: Path) -> subprocess.CompletedProcess[str]:
 def pdf_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the three PDFs and the DOCX, built by `rag index` as a user would."""
     folder = tmp_path_factory.mktemp("reports")
-    for sample in PDF_SAMPLES:
-        write_pdf(sample, folder)
-    write_docx(DOCX, folder)
+    write_samples(folder)
     index = folder.parent / f"{folder.name}-index"
     done = rag("index", "--quiet", str(folder), index=index)
     assert done.returncode == 0, done.stderr

@@ -21,7 +21,7 @@ from rag.indexing import index_files
 from rag.loading import load_document
 from rag.pdf_worker import PdfWorker
 from rag.pipeline import load_pipeline
-from tests.documents import DOCX, EN, PDF_SAMPLES, VI, ZH, Sample, write_docx, write_pdf
+from tests.documents import DOCX, EN, PDF_SAMPLES, VI, ZH, Sample, write_docx, write_pdf, write_samples
 from tests.fakes import EchoGenerator, HashEmbedder
 
 
@@ -29,9 +29,7 @@ from tests.fakes import EchoGenerator, HashEmbedder
 def paged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The three PDFs (English, Vietnamese, Chinese) and the DOCX, in one folder."""
     folder = tmp_path_factory.mktemp("paged")
-    for sample in PDF_SAMPLES:
-        write_pdf(sample, folder)
-    write_docx(DOCX, folder)
+    write_samples(folder)
     return folder
 
 

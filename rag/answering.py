@@ -166,7 +166,7 @@ def verify(
             return Verdict(NOT_FOUND[language], Outcome.REFUSED)
         return Verdict("", Outcome.OVERRULED)
     if embedder is not None and min_support > 0:
-        text = cite_best(text, passages, embedder, min_support)
+        text = cite_best(text, passages, embedder, min_support, question, language)
     failed = failed_check(text, passages, question, language, embedder, min_support)
     if failed:
         return Verdict("", Outcome.QUOTED, failed)

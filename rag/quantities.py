@@ -105,10 +105,22 @@ class Day:
 
 @dataclass(frozen=True)
 class Quantities:
-    """The dates and the numbers (dates excluded) that a text states."""
+    """The dates and the numbers (dates excluded) that a text states, and the spans of days among those dates."""
 
     dates: frozenset[Day]
     numbers: frozenset[float]
+    spans: frozenset[tuple[Day, Day]] = frozenset()  # "25–28 February 2025": the first and the last day
+
+    def half_span(self, evidence: Quantities) -> str:
+        """A span of days in `evidence` of which this text states one end but not the other ("" if none):
+        "on 25 February" for a visit "from 25 to 28 February" misreports it."""
+        for first, last in sorted(evidence.spans, key=lambda span: _show(span[0])):
+            if self._states(first) != self._states(last):
+                return f"{_show(first)}..{_show(last)}"
+        return ""
+
+    def _states(self, day: Day) -> bool:
+        return any(d.day is not None and d.within(day) for d in self.dates)
 
     def unsupported(self, evidence: Quantities) -> list[str]:
         """What this text states that `evidence` does not: dates first, then numbers, as readable strings."""
@@ -121,13 +133,15 @@ class Quantities:
 def read_quantities(text: str) -> Quantities:
     """Dates and numbers stated in `text` (English, Vietnamese or Chinese, digits or words)."""
     text = unicodedata.normalize("NFKC", text)
-    dates, text = _read_dates(text)
-    return Quantities(frozenset(dates), frozenset(_read_numbers(text)))
+    dates, spans, text = _read_dates(text)
+    return Quantities(frozenset(dates), frozenset(_read_numbers(text)), frozenset(spans))
 
 
-def _read_dates(text: str) -> tuple[set[Day], str]:
-    """The dates in `text`, and the text with them blanked out so their digits are not read again as numbers."""
+def _read_dates(text: str) -> tuple[set[Day], set[tuple[Day, Day]], str]:
+    """The dates in `text`, its spans of days, and the text with the dates blanked out so their digits are not
+    read again as numbers."""
     found: set[Day] = set()
+    spans: set[tuple[Day, Day]] = set()
 
     def take(match: re.Match[str]) -> str:
         parts = match.groupdict()
@@ -136,12 +150,15 @@ def _read_dates(text: str) -> tuple[set[Day], str]:
         days = [int(parts[d]) if parts.get(d) else None for d in ("day", "day2") if d == "day" or parts.get(d)]
         if not 1 <= month <= 12 or not all(1 <= (d or 1) <= 31 for d in days):
             return match.group(0)
-        found.update(Day(year, month, d) for d in days)
+        read = [Day(year, month, d) for d in days]
+        found.update(read)
+        if len(read) == 2:
+            spans.add((read[0], read[1]))
         return " " * len(match.group(0))
 
     for pattern in DATE_PATTERNS:
         text = pattern.sub(take, text)
-    return found, text
+    return found, spans, text
 
 
 def _read_numbers(text: str) -> set[float]:

@@ -14,11 +14,13 @@ from rag.citations import cited_numbers, without_markers
 from rag.language import HAN, fold, written_in
 from rag.models import Embedder
 from rag.prompting import DATE_MARK
-from rag.quantities import read_quantities
+from rag.quantities import Quantities, read_quantities
 from rag.records import Passage
 from rag.support import claims, support_scores
 
-_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+_LATIN = "0-9A-Za-z\u00c0-\u024f\u1e00-\u1eff'’-"  # Latin letters with Vietnamese diacritics, apostrophes, hyphens
+_NAME = re.compile(f"(?<![{_LATIN}])[A-Z][{_LATIN}]*(?:\\s+[A-Z][{_LATIN}]*)*")  # never runs on into Chinese script
+_LIST_MARK = re.compile(r"\(\d{1,2}\)|(?m:^\s*\d{1,2}[.)]\s)")  # "(1) …", "1. …": the order of a list, not a fact
 _SENTENCE_START = re.compile(r"(?:^|[.!?。！？:]\s*)\W*$")
 _HAN_FUNCTION_CHARS = set("的是在了于和与及为将由其这那个有中之所被把也都就")
 _VERBS_OF_RESTATING = {"was", "were", "are", "did", "does", "has", "have", "had", "been", "made", "took", "place"}
@@ -39,7 +41,8 @@ def failed_check(
     """The first check a draft fails, as a short reason; "" when it passes them all.
 
     A draft must cite a passage, be written in the question's language (names aside), not restate the question,
-    state only dates and numbers found in its cited passages or the question (in any language or notation), name
+    state only dates and numbers found in its cited passages or the question (in any language or notation), not
+    give one end of a span of days as if it were the date ("on 25 February" for "from 25 to 28 February"), name
     only names found there, and, when `embedder` is given, have every sentence within `min_support` cosine of a
     sentence of the passages it cites.
     """
@@ -55,10 +58,13 @@ def failed_check(
         return "restates the question"
     if words.rstrip().endswith((":", "：")):  # "... in the following areas: [1]"
         return "unfinished answer"
-    evidence = " ".join([question, *(f"{p.text} {p.chunk.title} {p.chunk.date or ''}" for p in cited)])
-    missing = read_quantities(words).unsupported(read_quantities(evidence))
+    stated, known = stated_quantities(words), read_quantities(evidence(cited, question))
+    missing = stated.unsupported(known)
     if missing:
         return f"{missing[0]} is not in the cited passages"
+    half = stated.half_span(known)
+    if half:
+        return f"gives one end of the span {half} only"
     name = unsupported_name(words, cited, question, language)
     if name:
         return f"{name} is not in the cited passages"
@@ -69,13 +75,39 @@ def failed_check(
     return ""
 
 
-def cite_best(text: str, passages: Sequence[Passage], embedder: Embedder, min_support: float) -> str:
+def stated_quantities(answer: str) -> Quantities:
+    """The dates and numbers an answer states, leaving out the numbering of its lists."""
+    return read_quantities(_LIST_MARK.sub(" ", answer))
+
+
+def evidence(passages: Sequence[Passage], question: str = "") -> str:
+    """The text an answer citing `passages` may draw its dates, numbers and names from."""
+    return " ".join([question, *(f"{p.text} {p.chunk.title} {p.chunk.date or ''}" for p in passages)])
+
+
+def cite_best(
+    text: str,
+    passages: Sequence[Passage],
+    embedder: Embedder,
+    min_support: float,
+    question: str = "",
+    language: str = "en",
+) -> str:
     """A draft that cites nothing, given the marker of the passage that backs it best, if that one backs it well
-    enough (`min_support`); otherwise unchanged. Small models often answer well but forget the marker."""
+    enough (`min_support`); otherwise unchanged. Small models often answer well but forget the marker. The passage
+    holding most of the draft's dates and numbers, then its names (the question's count as held), is chosen before
+    the most similar one: similarity alone may pick a near-duplicate that lacks the fact."""
     if cited_numbers(text) or not passages or not text.strip():
         return text
+    words = without_markers(text)
+    stated = stated_quantities(words)
+
+    def lacks(p: Passage) -> tuple[int, bool]:  # dates and numbers of the draft missing from p, and a name
+        missing = stated.unsupported(read_quantities(evidence([p], question)))
+        return len(missing), bool(unsupported_name(words, [p], question, language))
+
     scores = [min(support(f"{text} [{p.n}]", [p], embedder), default=0.0) for p in passages]
-    best = int(np.argmax(scores))
+    best = min(range(len(passages)), key=lambda i: (*lacks(passages[i]), -scores[i]))
     if scores[best] < min_support:
         return text
     body = text.rstrip()

@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from rag.answering import NOT_FOUND
+from rag.language import written_in
 from tests.conftest import ASEAN_NZ, SEEDS
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,7 +81,28 @@ def test_streamed_answer_links_to_highlighted_sources(page) -> None:
     assert page.url.endswith(target) and page.locator(target).is_visible()
 
 
-def test_uploaded_file_is_indexed_and_cited(page, served: tuple, tmp_path: Path, request) -> None:
+def test_sources_are_translated_into_the_question_language_on_demand(page, request) -> None:
+    """The English question above is answered from Vietnamese news: the Translate button adds an English machine
+    translation under its source cards (computed on demand, not with the answer)."""
+    turn = page.locator('#sources .turn[data-turn="1"]')
+    cards, before = turn.locator(".source").count(), turn.locator(".translation").count()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.locator("#translate").click()
+    with contextlib.suppress(PlaywrightTimeout):  # the panel greys out while the translation runs
+        page.wait_for_selector("#sources > .wrap:not(.hide)", timeout=5_000)
+    page.wait_for_selector("#sources > .wrap.hide", state="attached", timeout=180_000)
+    shown = turn.locator(".translation")
+    assert shown.count() > before or before == cards
+    english = shown.first.inner_text().removeprefix("Machine translation:").strip()
+    assert written_in(english, "en"), english
+    screenshot = request.config.getoption("--screenshot")
+    if screenshot:
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(screenshot))
+
+
+def test_uploaded_file_is_indexed_and_cited(page, served: tuple, tmp_path: Path) -> None:
     note = tmp_path / "varnholt_lighthouse.txt"
     note.write_text(LIGHTHOUSE, encoding="utf-8")
     documents = len(served[1].pipeline.index.files)
@@ -94,10 +117,6 @@ def test_uploaded_file_is_indexed_and_cited(page, served: tuple, tmp_path: Path,
         top.get_attribute("data-source") == "varnholt_lighthouse.txt" and "Oduya" in top.locator("mark").text_content()
     )
     assert (served[1].pipeline.settings.upload_dir / "varnholt_lighthouse.txt").is_file()
-    screenshot = request.config.getoption("--screenshot")
-    if screenshot:
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(screenshot))
     assert not answer.startswith(NOT_FOUND["en"]), "the pipeline abstained although the uploaded passage was retrieved"
     cited = page.locator(f'#sources .turn[data-turn="{turn}"] > .source')
     assert cited.first.get_attribute("data-source") == "varnholt_lighthouse.txt"

@@ -119,3 +119,12 @@ def test_a_year_or_day_alone_is_backed_by_a_full_date():
 )
 def test_a_day_range_is_two_dates(text):
     assert read_quantities(text).dates == {Day(2025, 2, 25), Day(2025, 2, 28)}
+    assert read_quantities(text).spans == {(Day(2025, 2, 25), Day(2025, 2, 28))}
+
+
+def test_one_end_of_a_span_of_days_is_reported_and_both_ends_or_the_month_are_not():
+    visit = read_quantities("克里斯托弗·卢克松于2025年2月25日至28日对越南进行正式访问")
+    assert read_quantities("He arrived on 25 February 2025.").half_span(visit) == "2025-02-25..2025-02-28"
+    assert read_quantities("ngày 28/2/2025").half_span(visit) == "2025-02-25..2025-02-28"
+    assert read_quantities("from 25 to 28 February 2025").half_span(visit) == ""
+    assert read_quantities("in February 2025").half_span(visit) == ""

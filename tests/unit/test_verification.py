@@ -8,7 +8,7 @@ import pytest
 
 from rag.extraction import clauses, focus
 from rag.records import Chunk, Passage
-from rag.verification import evidence_sentences, failed_check, support, unsupported_name
+from rag.verification import cite_best, evidence_sentences, failed_check, support, unsupported_name
 from tests.fakes import HashEmbedder
 
 VI = (
@@ -41,6 +41,16 @@ PASSAGES = [
         ("They set a US$30 billion trade target for 2026 [2].", "en", "3e+10 is not in the cited passages"),
         ("The leaders met on 29 October 2025 [1].", "en", "2025-10-29 is not in the cited passages"),
         ("The leaders met in Kuala Lumpur [1].", "en", "Kuala Lumpur is not in the cited passages"),
+        (
+            "Luxon visited Vietnam on 25 February 2025 [2].",
+            "en",
+            "gives one end of the span 2025-02-25..2025-02-28 only",
+        ),
+        (
+            "Ngày 28/2/2025, Thủ tướng Luxon rời Việt Nam [2].",
+            "vi",
+            "gives one end of the span 2025-02-25..2025-02-28 only",
+        ),
         ("They agreed on four pillars [1] and five goals [1].", "en", "5 is not in the cited passages"),
         ("Bốn trụ cột là Hòa bình, Thịnh vượng, Con người và Hành tinh [1].", "en", "wrong language"),
         ("The leaders agreed to upgrade relations.", "en", "no citation"),
@@ -189,3 +199,35 @@ def test_a_headline_passage_or_clause_gives_way_to_the_text_that_answers():
     spans = answer_spans([headline, text], query, embedder, max_chars=400)
     assert [s.chunk.source for s in spans] == ["vi.txt"] and spans[0].n == 1
     assert answer_spans([headline], query, embedder, max_chars=400)[0].chunk.source == "a.txt"
+
+
+def test_a_latin_name_inside_chinese_text_ends_where_the_latin_script_does():
+    vi = [passage(1, "Cuộc họp do Ade Padmo Sarwono và Đại sứ Pam Dunn đồng chủ trì.", "vi", "2020-05-29")]
+    draft = "会议由印尼的 Ade Padmo Sarwono和新西兰的Pam Dunn共同主持[1]。"
+    assert unsupported_name(draft, vi, "?", "zh") == ""
+    assert unsupported_name("会议由Ade Padmo Sarwono和Jacinda Ardern共同主持[1]。", vi, "?", "zh") == "Jacinda Ardern"
+
+
+def test_the_numbering_of_a_list_is_not_a_stated_number():
+    zh = [passage(1, "重点加强五大合作支柱,包括:(一)政治合作;(二)防务、安全及海上合作。", "zh")]
+    listed = "The five pillars are:\n(1) political cooperation;\n2. defence and maritime cooperation [1]."
+    assert failed_check(listed, zh, "What are the pillars?", "en") == ""
+    assert failed_check("There are six pillars (1) politics [1].", zh, "?", "en") == "6 is not in the cited passages"
+
+
+def test_a_draft_without_a_marker_cites_the_passage_that_holds_its_numbers():
+    embedder = HashEmbedder()
+    near = passage(1, "Hội nghị tổng kết hợp tác ASEAN năm 2025 có nhiều đại biểu tham dự.", "vi")
+    holds = passage(2, "Khoảng 60 đại biểu đến từ các bộ, ngành tham dự.", "vi")
+    draft = "Hội nghị tổng kết hợp tác ASEAN năm 2025 có 60 đại biểu tham dự."
+    assert support(f"{draft} [1]", [near], embedder)[0] > support(f"{draft} [2]", [holds], embedder)[0]
+    assert cite_best(draft, [near, holds], embedder, min_support=0.1).endswith("[2].")
+
+
+def test_a_draft_without_a_marker_cites_the_passage_that_holds_its_names_and_the_question_counts_as_evidence():
+    embedder = HashEmbedder()
+    dated = passage(1, "Hội nghị JCC lần thứ 6 năm 2018 tổ chức tại Ban thư ký ASEAN ở Jakarta.", "vi")
+    named = passage(2, "Cuộc họp do Ade Padmo Sarwono và Pam Dunn đồng chủ trì.", "vi")
+    draft = "Hội nghị JCC lần thứ 6 năm 2018 do Ade Padmo Sarwono và Pam Dunn đồng chủ trì."
+    question = "Ai đồng chủ trì hội nghị JCC lần thứ 6 năm 2018?"
+    assert cite_best(draft, [dated, named], embedder, 0.1, question, "vi").endswith("[2].")

@@ -18,7 +18,7 @@ $(LLAMA_WHEELHOUSE):
 		--no-binary llama-cpp-python -w $@.tmp llama-cpp-python==$(LLAMA_VERSION)
 	mv $@.tmp $@
 
-.PHONY: eval-ablations install models browser check reinstall-llama index run serve test test-fast test-ui screenshot eval bench lint
+.PHONY: install models browser check reinstall-llama index run serve test test-fast test-ui screenshot eval eval-ablations bench lint
 
 $(BIN)/rag: pyproject.toml | $(LLAMA_WHEELHOUSE)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)

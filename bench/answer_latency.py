@@ -12,24 +12,13 @@ from pathlib import Path
 
 from bench.report import Section, write_sections
 from bench.timing import load_average
-from bench.workload import GOLD
+from bench.workload import gold_questions, sample_questions
 from rag.answering import ask
 from rag.config import load_settings
-from rag.evaluation import GoldItem, load_gold
 from rag.pipeline import load_pipeline, make_embedder, make_generator
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
 FIRST_TOKEN_TARGET_S, ANSWER_TARGET_S = 2.0, 8.0
-
-
-def interleaved(items: list[GoldItem], count: int) -> list[GoldItem]:
-    """`count` answerable questions, taken in turn from each language."""
-    by_language: dict[str, list[GoldItem]] = defaultdict(list)
-    for item in items:
-        if item.answerable:
-            by_language[item.lang].append(item)
-    rounds = zip(*by_language.values(), strict=False)
-    return [item for group in rounds for item in group][:count]
 
 
 def measure(count: int) -> tuple[Section, dict]:
@@ -38,7 +27,7 @@ def measure(count: int) -> tuple[Section, dict]:
     pipeline.generator.warm_up()
     ask("warm-up question about ASEAN", pipeline).answer()
     rows = []
-    for item in interleaved(load_gold(GOLD), count):
+    for item in sample_questions(gold_questions(), count):
         started = time.perf_counter()
         response = ask(item.question, pipeline)
         first = next((time.perf_counter() - started for _ in response), None)

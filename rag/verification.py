@@ -127,13 +127,13 @@ def unsupported_name(text: str, cited: Sequence[Passage], question: str, languag
     if any(re.search(f"[{HAN}]", p.text) for p in cited):
         return ""
     translated = language == "en" and any(p.chunk.language != language for p in cited)
-    evidence = fold(" ".join([question, *(f"{p.text} {p.chunk.title}" for p in cited)])).replace(" ", "")
+    written = fold(" ".join([question, *(f"{p.text} {p.chunk.title}" for p in cited)])).replace(" ", "")
     for match in _NAME.finditer(text):
         name = match.group(0)
         if " " not in name and _SENTENCE_START.search(text[: match.start()]):  # "Thủ tướng …", "At the …"
             continue
         words = [re.sub(r"['’]s$", "", w) for w in name.split() if fold(w) not in _FUNCTION_WORDS]  # "Zealand's"
-        unknown = [w for w in words if fold(w).replace(" ", "") not in evidence]
+        unknown = [w for w in words if fold(w).replace(" ", "") not in written]
         if unknown and not (translated and all(is_english_word(w) for w in unknown)):
             return " ".join(words)
     return ""
@@ -190,12 +190,12 @@ def support(text: str, passages: Sequence[Passage], embedder: Embedder) -> list[
     for n, sentences in units.items():
         rows[n] = range(start, start + len(sentences))
         start += len(sentences)
-    evidence = embedder.embed_documents([s for sentences in units.values() for s in sentences])
+    vectors = embedder.embed_documents([s for sentences in units.values() for s in sentences])
     questions = embedder.embed_queries([claim.text for claim in found])
     scores = []
     for claim, vector in zip(found, questions):
         chosen = [i for n in (claim.cites if set(claim.cites) & set(rows) else rows) for i in rows.get(n, ())]
-        scores.append(float(support_scores(vector[None, :], evidence[chosen])[0]))
+        scores.append(float(support_scores(vector[None, :], vectors[chosen])[0]))
     return scores
 
 

@@ -84,10 +84,10 @@ def test_streamed_answer_links_to_highlighted_sources(page) -> None:
 def test_sources_are_translated_into_the_question_language_on_demand(page, request) -> None:
     """The English question above is answered from Vietnamese news: the Translate button adds an English machine
     translation under its source cards (computed on demand, not with the answer)."""
-    turn = page.locator('#sources .turn[data-turn="1"]')
-    cards, before = turn.locator(".source").count(), turn.locator(".translation").count()
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    turn = page.locator('#sources .turn[data-turn="1"]')
+    cards, before = turn.locator(".source").count(), turn.locator(".translation").count()
     page.locator("#translate").click()
     with contextlib.suppress(PlaywrightTimeout):  # the panel greys out while the translation runs
         page.wait_for_selector("#sources > .wrap:not(.hide)", timeout=5_000)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from rag.answering import ask
+from rag.citations import without_markers
 from rag.config import PROJECT_DIR, load_settings
+from rag.evaluation import load_gold
+from rag.language import written_in
 from rag.records import Chunk, Outcome, Passage
 from rag.translation import translate
 from rag.verification import support
@@ -99,10 +102,6 @@ def test_cross_language_answers_are_written_in_the_askers_language(real_pipeline
     """The first two answerable gold questions per language whose source is in another language: the whole answer
     (quotes included, markers and names aside) must read as the question's language for at least 4 of the 6; the
     full gold set measured 0.88 (eval/REPORT.md)."""
-    from rag.citations import without_markers
-    from rag.evaluation import load_gold
-    from rag.language import written_in
-
     sources = {c.source: c.language for c in real_pipeline.index.chunks}
     chosen = []
     for language in ("en", "vi", "zh"):

@@ -33,16 +33,3 @@ def test_sample_questions_take_languages_in_turn():
     langs = ["en", "en", "vi", "zh", "zh"]
     gold = [GoldItem(f"q{i}", lang, "?", (("x",),), ("a.txt",), True) for i, lang in enumerate(langs)]
     assert [q.lang for q in sample_questions(gold, 4)] == ["en", "vi", "zh", "en"]
-
-
-def test_answer_latency_takes_answerable_questions_in_turn_from_each_language():
-    from bench.answer_latency import interleaved
-
-    items = [
-        GoldItem(f"q{i}", lang, "?", (), (), answerable)
-        for i, (lang, answerable) in enumerate(
-            [("en", True), ("en", True), ("vi", False), ("vi", True), ("zh", True), ("zh", True)]
-        )
-    ]
-    assert [i.id for i in interleaved(items, 5)] == ["q0", "q3", "q4"]
-    assert [i.id for i in interleaved(items, 2)] == ["q0", "q3"]

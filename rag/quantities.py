@@ -123,9 +123,9 @@ class Quantities:
         return any(d.day is not None and d.within(day) for d in self.dates)
 
     def unsupported(self, evidence: Quantities) -> list[str]:
-        """What this text states that `evidence` does not: dates first, then numbers, as readable strings."""
-        parts = {n for d in evidence.dates for n in (d.year, d.month, d.day) if n is not None}
-        known = evidence.numbers | parts
+        """What this text states that `evidence` does not: dates first, then numbers, as readable strings. A bare
+        number may be a date's year ("in 2018"), never its day or month: "2 delegates" is not in "2/7/2018"."""
+        known = evidence.numbers | {d.year for d in evidence.dates if d.year is not None}
         missing = [_show(d) for d in sorted(self.dates, key=_show) if not any(d.within(e) for e in evidence.dates)]
         return missing + [f"{n:g}" for n in sorted(self.numbers) if not any(_same(n, k) for k in known)]
 

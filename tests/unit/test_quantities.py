@@ -100,11 +100,18 @@ def test_a_translated_claim_is_supported_and_an_invented_one_is_not():
     ]
 
 
-def test_a_year_or_day_alone_is_backed_by_a_full_date():
+def test_a_year_alone_is_backed_by_a_full_date():
     evidence = read_quantities("2025年2月25日至28日")
     assert read_quantities("from 25 to 28 February 2025").unsupported(evidence) == []
     assert read_quantities("in 2025").unsupported(evidence) == []
     assert read_quantities("in March 2025").unsupported(evidence) == ["2025-03-?"]
+
+
+def test_a_count_is_not_backed_by_the_day_or_month_of_a_date():
+    evidence = read_quantities("Hội nghị được tổ chức tại Ban thư ký ASEAN vào ngày 2/7/2018.")
+    assert read_quantities("2 delegates attended in 2018.").unsupported(evidence) == ["2"]
+    assert read_quantities("7 countries took part.").unsupported(evidence) == ["7"]
+    assert read_quantities("It was held on 2 July 2018.").unsupported(evidence) == []
 
 
 @pytest.mark.parametrize(

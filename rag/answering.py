@@ -114,18 +114,12 @@ def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Genera
         verdict = Verdict(NOT_FOUND[language], Outcome.GATED, f"best passage relevance {shown:.3f} < {needed:.2f}")
     else:
         passages = answer_spans(passages, query, pipeline.embedder, settings.span_chars)
-        translations: dict[int, str] = {}
-        if settings.translate_evidence:
-            translations = translate_passages(
-                passages, language, pipeline.generator, pipeline.embedder, settings.min_translation_similarity
-            )
-        for piece in pipeline.generator.stream(build_prompt(question, passages, language, translations)):
+        for piece in pipeline.generator.stream(build_prompt(question, passages, language)):
             draft += piece
             yield piece
         timings["draft_s"] = time.perf_counter() - started
         trust_not_found = passages[0].relevance < settings.trust_not_found_below
         verdict = verify(draft, passages, question, language, trust_not_found, pipeline.embedder, settings.min_support)
-        verdict = replace(verdict, translations=translations)
         if verdict.outcome in (Outcome.QUOTED, Outcome.OVERRULED):
             verdict = quote_instead(verdict, passages, language, pipeline)
     timings["total_s"] = time.perf_counter() - started
@@ -181,12 +175,11 @@ def verify(
 
 def quote_instead(verdict: Verdict, passages: Sequence[Passage], language: str, pipeline: Pipeline) -> Verdict:
     """The verdict with the best passage (and a runner-up of near-equal relevance) quoted, translated into
-    `language` when it is written in another one and the translation checks out (the verdict's translations,
-    made for the prompt, are reused)."""
+    `language` when it is written in another one and the translation checks out."""
     settings = pipeline.settings
     chosen = [*passages[:1], *(p for p in passages[1:2] if p.relevance >= passages[0].relevance - CLOSE_SECOND)]
-    translations = {p.n: verdict.translations[p.n] for p in chosen if p.n in verdict.translations}
-    if settings.translate_quotes and not settings.translate_evidence:  # with it, each was translated before drafting
+    translations = {}
+    if settings.translate_quotes:
         generator, embedder = pipeline.generator, pipeline.embedder
         translations = translate_passages(chosen, language, generator, embedder, settings.min_translation_similarity)
     text = quote_evidence(chosen, language, translations)

@@ -38,7 +38,6 @@ class Settings:
     min_support: float = 0.50
     translate_quotes: bool = True  # a quoted passage in another language is shown translated, when that checks out
     min_translation_similarity: float = 0.70  # cosine a translation needs to its original to be shown
-    translate_evidence: bool = False  # passages in another language reach the model translated into the asker's
     span_chars: int = 240  # a longer passage is cut to the clauses that answer the question, for prompt and quote
     max_question_chars: int = 2000
     max_file_mb: float = 20.0
@@ -121,7 +120,6 @@ _ENV = {
     "RAG_TRUST_NOT_FOUND_BELOW": "trust_not_found_below",
     "RAG_THREADS": "threads",
     "RAG_EMBED_INT8": "embed_int8",
-    "RAG_TRANSLATE_EVIDENCE": "translate_evidence",
     "RAG_MAX_FILE_MB": "max_file_mb",
     "RAG_MAX_PAGES": "max_pages",
     "RAG_N_CTX": "n_ctx",

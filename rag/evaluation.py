@@ -142,7 +142,6 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "whole passages (no clause focus)": {"span_chars": 100_000},
     "no semantic support check": {"min_support": 0.0},
     "no translation of quotes": {"translate_quotes": False},
-    "evidence translated before the draft": {"translate_evidence": True},
     "no relevance gate": NO_GATE,
     "one gate (0.50) for all languages": {"min_relevance_same_language": 0.50},
     "model 'not found' trusted": {"trust_not_found_below": 1.0},

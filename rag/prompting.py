@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.records import Passage
@@ -83,24 +83,19 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text).replace("[", "(").replace("]", ")").strip()
 
 
-def quote(passage: Passage, language: str = "en", translation: str = "") -> str:
-    """One passage line: [n] (title; published <date in the asker's language>) text. A passage given with its
-    `translation` shows that instead, without its title in the other language."""
+def quote(passage: Passage, language: str = "en") -> str:
+    """One passage line: [n] (title; published <date in the asker's language>) text."""
     chunk = passage.chunk
     published = f"{PUBLISHED.get(language, PUBLISHED['en'])} {show_date(chunk.date, language)}" if chunk.date else ""
-    origin = "; ".join(x for x in ("" if translation else flat(chunk.title), published) if x)
-    return f"[{passage.n}] ({origin}) {flat(translation or DATE_MARK.sub('', passage.text))}"
+    origin = "; ".join(x for x in (flat(chunk.title), published) if x)
+    return f"[{passage.n}] ({origin}) {flat(DATE_MARK.sub('', passage.text))}"
 
 
-def build_prompt(
-    question: str, passages: Sequence[Passage], language: str, translations: Mapping[int, str] | None = None
-) -> Prompt:
-    """Prompt asking for a cited answer in `language` from `passages`, each given in its translation when
-    `translations` holds one."""
+def build_prompt(question: str, passages: Sequence[Passage], language: str) -> Prompt:
+    """Prompt asking for a cited answer in `language` from `passages`."""
     # The instructions and examples are the same for every question, so the model's KV cache reuses them.
     system = INSTRUCTIONS
-    translations = translations or {}
-    block = "\n".join(quote(p, language, translations.get(p.n, "")) for p in passages)
+    block = "\n".join(quote(p, language) for p in passages)
     name = LANGUAGE_NAMES.get(language, "English")
     user = f"Sources:\n{block}\n\nQuestion: {question.strip()}\nAnswer in {name}, in one or two sentences, citing like [1]:"
     shots = "\n\n".join(

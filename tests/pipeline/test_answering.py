@@ -7,7 +7,6 @@ from dataclasses import replace
 import pytest
 
 from rag.answering import NOT_FOUND, ask, verify
-from rag.prompting import TRANSLATE
 from rag.records import Outcome
 from rag.retrieval import retrieve
 from rag.translation import with_translations
@@ -162,24 +161,6 @@ def test_a_grounded_english_answer_from_a_vietnamese_passage_is_kept(fake_pipeli
     reply = "In 2023 Vietnam exported 8 million tonnes of rice, mainly to the Philippines [1]."
     result = ask("How much rice did Vietnam export in 2023?", translating(fake_pipeline, reply)).answer()
     assert result.outcome == Outcome.ANSWERED and result.text == reply
-
-
-@pytest.mark.parametrize(
-    ("reply", "outcome"),
-    [
-        ("In 2023 Vietnam exported 8 million tonnes of rice [1].", Outcome.ANSWERED),
-        ("Vietnam exported 3 million tonnes [1].", Outcome.QUOTED),
-    ],
-)
-def test_translated_evidence_reaches_the_model_once_and_is_cited(fake_pipeline, reply, outcome):
-    english = "Vietnam exported 8 million tonnes of rice in 2023. Its main market is the Philippines."
-    pipeline = translating(fake_pipeline, reply, english)
-    pipeline = replace(pipeline, settings=pipeline.settings.with_(translate_evidence=True))
-    result = ask("How much rice did Vietnam export in 2023?", pipeline).answer()
-    prompts = pipeline.generator.prompts
-    assert prompts[-1].system != TRANSLATE and f"[1] (published 1 May 2024) {english}" in prompts[-1].user
-    assert result.outcome == outcome and result.citations[0].translation == english
-    assert "8 triệu tấn" in result.citations[0].text  # the citation still points at the source's own words
 
 
 def test_translated_citations_are_added_on_request(fake_pipeline):

@@ -113,13 +113,6 @@ def test_prompt_quotes_passages_as_flat_numbered_data():
     assert prompt.completion.endswith("Answer (English):")
 
 
-def test_a_translated_passage_reaches_the_model_without_its_foreign_title():
-    original = passage(1, "Hai bên nâng cấp quan hệ.")
-    prompt = build_prompt("When?", [original, passage(2, "Khác.")], "en", {1: "The two sides upgraded relations."})
-    assert "[1] (published 28 October 2025) The two sides upgraded relations." in prompt.user
-    assert "[2] (Tiêu đề; published 28 October 2025) Khác." in prompt.user
-
-
 def test_passages_are_numbered_and_deduplicated():
     c = chunk("Một. Hai.")
     from rag.records import Hit

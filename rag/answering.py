@@ -21,7 +21,7 @@ from rag.prompting import NOT_FOUND_MARK, build_prompt
 from rag.records import Answer, Outcome, Passage
 from rag.retrieval import retrieve
 from rag.translation import quote_evidence, translate_passages
-from rag.verification import cite_best, failed_check
+from rag.verification import cite_best, failed_check, invented_number
 
 CLOSE_SECOND = 0.05  # a second passage this close in relevance to the best is quoted too
 NOT_FOUND = {
@@ -120,7 +120,11 @@ def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Genera
         timings["draft_s"] = time.perf_counter() - started
         trust_not_found = passages[0].relevance < settings.trust_not_found_below
         verdict = verify(draft, passages, question, language, trust_not_found, pipeline.embedder, settings.min_support)
-        if verdict.outcome in (Outcome.QUOTED, Outcome.OVERRULED):
+        retrieved = [hit.chunk.text for hit in found.hits]
+        if verdict.outcome is Outcome.QUOTED and (invented := invented_number(draft, question, retrieved)):
+            reason = f"{verdict.reason}; {invented} is in no retrieved passage"
+            verdict = Verdict(NOT_FOUND[language], Outcome.INVENTED, reason)
+        elif verdict.outcome in (Outcome.QUOTED, Outcome.OVERRULED):
             verdict = quote_instead(verdict, passages, language, pipeline)
     timings["total_s"] = time.perf_counter() - started
     return Answer(

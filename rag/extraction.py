@@ -41,19 +41,19 @@ def _same_words(text: str, title: str) -> bool:
     return bool(title) and fold(text).strip(" .。…") == fold(title).strip(" .。…")
 
 
-def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: int) -> tuple[Passage, float]:
+def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: int) -> Passage:
     """The passage cut to its best clause (by cosine to the question vector `query`) and the neighbours that fit in
-    `max_chars` (a passage that fits already is kept whole), and that best clause's cosine."""
+    `max_chars`; a passage that fits already is kept whole."""
     mark = DATE_MARK.match(passage.text)
     if mark:  # a document's "date yyyy-mm-dd" line is not text to quote; the date is shown apart
         passage = replace(passage, start=passage.start + mark.end(), text=passage.text[mark.end() :])
+    if len(passage.text) <= max_chars:
+        return passage
     spans = clauses(passage.text) or [(0, len(passage.text))]
     scores = embedder.embed_documents([passage.text[a:b] for a, b in spans]) @ query
     headline = [_same_words(passage.text[a:b], passage.chunk.title) for a, b in spans]
     if any(headline) and not all(headline):  # the title is shown with every passage: a clause that only repeats it
         scores[np.array(headline)] = -1.0  # says nothing more, however close it is to the question
-    if len(passage.text) <= max_chars:
-        return passage, float(scores.max())
     first = last = int(np.argmax(scores))
     while True:
         grow = [i for i in (first - 1, last + 1) if 0 <= i < len(spans)]
@@ -64,14 +64,12 @@ def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: in
         first, last = min(first, best), max(last, best)
     start, end = spans[first][0], spans[last][1]
     text = passage.text[start:end].rstrip(",;:，；：、 ")
-    span = replace(passage, start=passage.start + start, end=passage.start + start + len(text), text=text)
-    return span, float(scores.max())
+    return replace(passage, start=passage.start + start, end=passage.start + start + len(text), text=text)
 
 
 def answer_spans(passages: Sequence[Passage], query: np.ndarray, embedder: Embedder, max_chars: int) -> list[Passage]:
-    """Each passage cut to its answering clauses (see `focus`), ordered and numbered by their best clause's cosine
-    to the question: a passage that states the asked fact in one clause comes before one that is merely similar.
+    """Each passage cut to its answering clauses (see `focus`), in retrieval's order and numbered from 1: the
+    best-ranked passage holds the answer more often than the one with the single closest clause.
     A passage that is only its document's title (a headline chunk) is left out when another one remains."""
     informative = [p for p in passages if not _same_words(DATE_MARK.sub("", p.text), p.chunk.title)] or passages
-    focused = sorted((focus(p, query, embedder, max_chars) for p in informative), key=lambda pair: -pair[1])
-    return [replace(span, n=n) for n, (span, _) in enumerate(focused, 1)]
+    return [replace(focus(p, query, embedder, max_chars), n=n) for n, p in enumerate(informative, 1)]

@@ -7,6 +7,7 @@ and numbers is found in the evidence, so an answer may state a fact in another l
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -125,9 +126,20 @@ class Quantities:
     def unsupported(self, evidence: Quantities) -> list[str]:
         """What this text states that `evidence` does not: dates first, then numbers, as readable strings. A bare
         number may be a date's year ("in 2018"), never its day or month: "2 delegates" is not in "2/7/2018"."""
-        known = evidence.numbers | {d.year for d in evidence.dates if d.year is not None}
+        known = evidence.bare_numbers()
         missing = [_show(d) for d in sorted(self.dates, key=_show) if not any(d.within(e) for e in evidence.dates)]
         return missing + [f"{n:g}" for n in sorted(self.numbers) if not any(_same(n, k) for k in known)]
+
+    def invented(self, evidence: Quantities) -> list[float]:
+        """The numbers (not dates) this text states that `evidence` holds in no notation, not even a power of ten
+        away: an amount misread across scales ("30亿美元", US$3 billion, given as US$30 billion) is a slip of
+        translation, not a number made up."""
+        known = evidence.bare_numbers()
+        return [n for n in sorted(self.numbers) if not any(_same(n, k) or _rescaled(n, k) for k in known)]
+
+    def bare_numbers(self) -> frozenset[float]:
+        """The numbers, and the years of the dates: what a bare number in another text may stand for."""
+        return self.numbers | {d.year for d in self.dates if d.year is not None}
 
 
 def read_quantities(text: str) -> Quantities:
@@ -214,6 +226,14 @@ def zh_numeral(text: str) -> float:
 
 def _same(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1.0)
+
+
+def _rescaled(a: float, b: float) -> bool:
+    """Two amounts of a million or more that differ by a power of ten only."""
+    if min(a, b) < 1e6:
+        return False
+    exponent = math.log10(a / b)
+    return abs(exponent - round(exponent)) < 1e-9
 
 
 def _show(day: Day) -> str:

@@ -99,6 +99,7 @@ class Outcome(StrEnum):
     OVERRULED = "overruled"  # the model said "not found" but the passages are relevant enough: they are quoted
     GATED = "gated"  # no passage was relevant enough: abstained before generating
     REFUSED = "refused"  # the model said "not found" and that verdict was trusted
+    INVENTED = "invented"  # the draft failed a check and stated a number that no retrieved passage holds: abstained
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class Answer:
 
     @property
     def abstained(self) -> bool:
-        return self.outcome in (Outcome.GATED, Outcome.REFUSED)
+        return self.outcome in (Outcome.GATED, Outcome.REFUSED, Outcome.INVENTED)
 
     @property
     def latency_s(self) -> float:
@@ -132,6 +133,7 @@ class Answer:
             Outcome.OVERRULED: "the model said NOT FOUND, but the passages are relevant enough, so they are quoted",
             Outcome.GATED: f"no passage is relevant enough to answer from: {self.reason}",
             Outcome.REFUSED: "the model found no answer in the passages",
+            Outcome.INVENTED: f"the draft failed a check ({self.reason}), so the documents are taken not to hold the answer",
         }[self.outcome]
 
     def to_dict(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?。！？:]\s*)\W*$")
 _HAN_FUNCTION_CHARS = set("的是在了于和与及为将由其这那个有中之所被把也都就")
 _VERBS_OF_RESTATING = {"was", "were", "are", "did", "does", "has", "have", "had", "been", "made", "took", "place"}
 _VIETNAMESE_NUMBERS = {"mot", "hai", "ba", "bon", "sau", "bay", "tam", "chin", "muoi"}  # folded: "ba trụ cột"
+_VERBS_OF_REPORTING = {"said", "says", "stated", "according", "biet"}  # folded: "cho biết" (said)
 _PRONOUNS = {"his", "her", "their", "our", "which", "what", "when", "where", "who"}
 _VIETNAMESE_FUNCTION_WORDS = {"cac", "nhung", "cua", "duoc", "vao", "nay", "cho", "voi", "trong", "theo", "tai"}
 _FUNCTION_WORDS = {"the", "in", "on", "at", "it", "its", "they", "this", "these", "a", "an", "yes", "no", "he", "she"}
@@ -80,6 +81,14 @@ def stated_quantities(answer: str) -> Quantities:
     return read_quantities(_LIST_MARK.sub(" ", answer))
 
 
+def invented_number(draft: str, question: str, texts: Sequence[str]) -> str:
+    """A number (not a date) that `draft` states and that neither the question nor any of `texts` holds, even a
+    power of ten away ("" if none). A draft that makes up an amount or a count is a sign that the documents do
+    not hold the answer; a date is not, since a small model often adds a day to a month that is right."""
+    invented = stated_quantities(without_markers(draft)).invented(read_quantities(" ".join([question, *texts])))
+    return f"{invented[0]:g}" if invented else ""
+
+
 def evidence(passages: Sequence[Passage], question: str = "") -> str:
     """The text an answer citing `passages` may draw its dates, numbers and names from."""
     return " ".join([question, *(f"{p.text} {p.chunk.title} {p.chunk.date or ''}" for p in passages)])
@@ -118,7 +127,8 @@ def cite_best(
 def unsupported_name(text: str, cited: Sequence[Passage], question: str, language: str = "en") -> str:
     """A capitalized name in `text` found neither in the question nor in a cited passage or its title ("" if none).
 
-    Compared after folding case, diacritics and spaces, so "Viet Nam" backs "Vietnam". An English answer from a
+    A name of several words is looked up whole, so "Nguyễn Minh Chính" is not backed by "Phạm Minh Chính" and
+    "nguyên". Compared after folding case, diacritics and spaces, so "Viet Nam" backs "Vietnam". An English answer from a
     passage in another language may capitalize its translations ("Commemorative Summit", "South Korea"): a word
     of the English dictionary passes there, while "Kuala Lumpur", found in neither, does not. A Latin-script name
     cannot be looked up in Chinese text ("Luxon" is 卢克松 there), so Chinese passages leave names to the support
@@ -127,16 +137,33 @@ def unsupported_name(text: str, cited: Sequence[Passage], question: str, languag
     if any(re.search(f"[{HAN}]", p.text) for p in cited):
         return ""
     translated = language == "en" and any(p.chunk.language != language for p in cited)
-    written = fold(" ".join([question, *(f"{p.text} {p.chunk.title}" for p in cited)])).replace(" ", "")
+    written = _letters(" ".join([question, *(f"{p.text} {p.chunk.title}" for p in cited)]))
     for match in _NAME.finditer(text):
         name = match.group(0)
         if " " not in name and _SENTENCE_START.search(text[: match.start()]):  # "Thủ tướng …", "At the …"
             continue
         words = [re.sub(r"['’]s$", "", w) for w in name.split() if fold(w) not in _FUNCTION_WORDS]  # "Zealand's"
-        unknown = [w for w in words if fold(w).replace(" ", "") not in written]
-        if unknown and not (translated and all(is_english_word(w) for w in unknown)):
+        runs = _foreign_runs(words) if translated else [words]
+        if any(_letters(" ".join(run)) not in written for run in runs):
             return " ".join(words)
     return ""
+
+
+def _letters(text: str) -> str:
+    """Folded text with everything but letters and digits left out, so "Viet Nam" matches "Vietnam"."""
+    return re.sub(r"[\W_]", "", fold(text))
+
+
+def _foreign_runs(words: Sequence[str]) -> list[list[str]]:
+    """The runs of consecutive words that an English dictionary lacks: in "Prime Minister Pham Minh Chinh" the
+    translated title may be English, but "Pham Minh Chinh" must be found as written, not its words one by one."""
+    runs: list[list[str]] = [[]]
+    for word in words:
+        if is_english_word(word):
+            runs.append([])
+        else:
+            runs[-1].append(word)
+    return [run for run in runs if run]
 
 
 @functools.cache
@@ -153,7 +180,7 @@ def is_english_word(word: str) -> bool:
     return bool(parts) and all(p in _english_words() or p.rstrip("s") in _english_words() for p in parts)
 
 
-_FILLER = _FUNCTION_WORDS | _VERBS_OF_RESTATING | _PRONOUNS | _VIETNAMESE_FUNCTION_WORDS
+_FILLER = _FUNCTION_WORDS | _VERBS_OF_RESTATING | _VERBS_OF_REPORTING | _PRONOUNS | _VIETNAMESE_FUNCTION_WORDS
 
 
 def repeats_question(text: str, question: str) -> bool:

@@ -81,7 +81,7 @@ def _handler(engine: FakeEngine) -> type[BaseHTTPRequestHandler]:
             passage = re.search(r"^\[1\] \([^)]*\) (.*)$", body["messages"][-1]["content"], re.MULTILINE)
             text = (passage.group(1) if passage else "") + " [1]"
             if engine.mode == "unsupported":  # an answer that fails the citation checks
-                text = "It lays 99 eggs [7]."
+                text = "It has laid eggs since 2016 [7]."  # 2016: in the panda document only
             pieces = [text[i : i + 12] for i in range(0, len(text), 12)]
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")

@@ -19,7 +19,13 @@ from tests.conftest import ASEAN_NZ
 from tests.processes import free_port, running
 
 MODELS = PROJECT_DIR / "models"
-CHECKED = {Outcome.ANSWERED, Outcome.QUOTED, Outcome.OVERRULED, Outcome.REFUSED}  # the model ran and was checked
+CHECKED = {
+    Outcome.ANSWERED,
+    Outcome.QUOTED,
+    Outcome.OVERRULED,
+    Outcome.REFUSED,
+    Outcome.INVENTED,
+}  # the model ran and was checked
 
 
 @pytest.fixture(scope="module")

@@ -57,16 +57,24 @@ def test_model_not_found_is_refused_or_overruled_by_its_relevance_bound(fake_pip
     assert "NOT FOUND" in result.note()
 
 
-def test_an_invented_number_is_replaced_by_the_quoted_passage_and_the_reason_kept(fake_pipeline):
-    reply = "The kiwi lays 12 eggs a year [1]."  # 12 appears in no passage
+def test_a_number_from_another_passage_is_replaced_by_the_quoted_passage_and_the_reason_kept(fake_pipeline):
+    reply = "The kiwi has laid very large eggs since 2016 [1]."  # 2016 is in the panda document, not in [1]
     result = ask("What eggs does the kiwi bird lay?", replace(fake_pipeline, generator=EchoGenerator(reply))).answer()
-    assert result.outcome == Outcome.QUOTED and result.reason == "12 is not in the cited passages"
-    assert result.draft == reply and "12" not in result.text
+    assert result.outcome == Outcome.QUOTED and result.reason == "2016 is not in the cited passages"
+    assert result.draft == reply and "2016" not in result.text and not result.abstained
     assert result.text == (
         "According to the documents: “The kiwi is a flightless bird native to New Zealand. It lays very large eggs.”"
         " (“Kiwi birds”) [1]"
     )
     assert result.citations[0].n == 1 and result.citations[0].translation == ""
+
+
+def test_a_number_in_no_retrieved_passage_means_the_documents_do_not_answer(fake_pipeline):
+    reply = "The kiwi lays 12 eggs a year [1]."  # 12 appears in no document
+    result = ask("How many eggs does the kiwi lay?", replace(fake_pipeline, generator=EchoGenerator(reply))).answer()
+    assert result.outcome == Outcome.INVENTED and result.abstained and result.text == NOT_FOUND["en"]
+    assert result.reason == "12 is not in the cited passages; 12 is in no retrieved passage"
+    assert result.draft == reply and not result.citations and "12 is in no retrieved passage" in result.note()
 
 
 def test_verify_keeps_a_grounded_answer_and_names_the_failed_check(fake_pipeline):
@@ -95,7 +103,7 @@ def test_a_follow_up_is_searched_with_the_question_it_follows(fake_pipeline):
 
 
 def test_the_json_form_keeps_the_keys_and_adds_how_the_answer_came_about(fake_pipeline):
-    reply = "The kiwi lays 12 eggs a year [1]."
+    reply = "The kiwi has laid very large eggs since 2016 [1]."
     data = ask("What eggs does the kiwi bird lay?", replace(fake_pipeline, generator=EchoGenerator(reply))).answer()
     record = data.to_dict()
     assert list(record) == [
@@ -103,7 +111,7 @@ def test_the_json_form_keeps_the_keys_and_adds_how_the_answer_came_about(fake_pi
     ]  # fmt: skip
     assert (record["outcome"], record["reason"], record["draft"]) == (
         "quoted",
-        "12 is not in the cited passages",
+        "2016 is not in the cited passages",
         reply,
     )
     assert list(record["citations"][0]) == [
@@ -143,18 +151,23 @@ def test_a_translation_that_changes_a_number_is_not_shown(fake_pipeline):
 
 
 @pytest.mark.parametrize(
-    ("reply", "reason"),
+    ("reply", "outcome", "reason"),
     [
         (
             "Vietnam exported 8 million tonnes of rice to Kuala Lumpur in 2023 [1].",
+            Outcome.QUOTED,
             "Kuala Lumpur is not in the cited passages",
         ),
-        ("Vietnam exported 3 million tonnes of rice in 2023 [1].", "3e+06 is not in the cited passages"),
+        (
+            "Vietnam exported 3 million tonnes of rice in 2023 [1].",  # 8 triệu tấn: 3 million is nowhere
+            Outcome.INVENTED,
+            "3e+06 is not in the cited passages; 3e+06 is in no retrieved passage",
+        ),
     ],
 )
-def test_a_hallucinated_name_or_number_is_caught_across_languages(fake_pipeline, reply, reason):
+def test_a_hallucinated_name_or_number_is_caught_across_languages(fake_pipeline, reply, outcome, reason):
     result = ask("How much rice did Vietnam export in 2023?", translating(fake_pipeline, reply)).answer()
-    assert (result.outcome, result.reason) == (Outcome.QUOTED, reason)
+    assert (result.outcome, result.reason) == (outcome, reason)
 
 
 def test_a_grounded_english_answer_from_a_vietnamese_passage_is_kept(fake_pipeline):

@@ -195,8 +195,8 @@ def test_the_api_maps_engine_failures_to_502_503_504_and_keeps_serving(tmp_path:
         chunks = list(server.client().chat.completions.create(model="rag", messages=message(KIWI), stream=True))  # type: ignore[arg-type]
         streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
         final = chunks[-1].model_extra or {}
-        assert final["outcome"] == "quoted" and "99" not in final["answer"] and final["citations"]
-        assert streamed.startswith("It lays 99 eggs [7].\n\n(the draft failed a check (")
+        assert final["outcome"] == "quoted" and "2016" not in final["answer"] and final["citations"]
+        assert streamed.startswith("It has laid eggs since 2016 [7].\n\n(the draft failed a check (")
         assert streamed.endswith(")\n\n" + final["answer"])
         engine.mode = "ok"
         assert server.post({"model": "rag", "messages": message(KIWI)}).status_code == 200

@@ -76,7 +76,8 @@ def test_the_note_tells_why_the_draft_is_not_the_answer() -> None:
     assert "NOT FOUND" in answer(Outcome.OVERRULED).note()
     assert "0.412 < 0.55" in answer(Outcome.GATED, "best passage relevance 0.412 < 0.55").note()
     assert "no answer" in answer(Outcome.REFUSED).note()
-    assert [answer(o).abstained for o in Outcome] == [False, False, False, True, True]
+    assert "documents are taken not to hold" in answer(Outcome.INVENTED, "12 is in no retrieved passage").note()
+    assert [answer(o).abstained for o in Outcome] == [False, False, False, True, True, True]
 
 
 def test_the_answer_html_links_valid_citations_and_shows_the_note() -> None:

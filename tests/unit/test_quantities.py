@@ -114,6 +114,15 @@ def test_a_count_is_not_backed_by_the_day_or_month_of_a_date():
     assert read_quantities("It was held on 2 July 2018.").unsupported(evidence) == []
 
 
+def test_an_invented_number_is_one_the_evidence_lacks_even_across_scales():
+    evidence = read_quantities("双方同意设定2026年双边贸易额达到30亿美元的目标。会议于2018年7月2日举行。")
+    assert read_quantities("a US$30 billion target").invented(evidence) == []  # 30亿 misread: a slip
+    assert read_quantities("a US$3 billion target for 2026").invented(evidence) == []
+    assert read_quantities("US$1.2 billion, 10 scholarships").invented(evidence) == [10, 1.2e9]
+    assert read_quantities("20 delegates met on 3 March 2018").invented(evidence) == [20]  # a date is not counted
+    assert read_quantities("2 delegates").invented(evidence) == [2]  # not the day of 2/7/2018
+
+
 @pytest.mark.parametrize(
     "text",
     [

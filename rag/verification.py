@@ -128,11 +128,11 @@ def unsupported_name(text: str, cited: Sequence[Passage], question: str, languag
     """A capitalized name in `text` found neither in the question nor in a cited passage or its title ("" if none).
 
     A name of several words is looked up whole, so "Nguyễn Minh Chính" is not backed by "Phạm Minh Chính" and
-    "nguyên". Compared after folding case, diacritics and spaces, so "Viet Nam" backs "Vietnam". An English answer from a
-    passage in another language may capitalize its translations ("Commemorative Summit", "South Korea"): a word
-    of the English dictionary passes there, while "Kuala Lumpur", found in neither, does not. A Latin-script name
-    cannot be looked up in Chinese text ("Luxon" is 卢克松 there), so Chinese passages leave names to the support
-    check.
+    "nguyên". Compared after folding case and diacritics and leaving out spaces, so "Viet Nam" backs "Vietnam". An
+    English answer from a passage in another language may capitalize its translations ("Commemorative Summit",
+    "South Korea"): a word of the English dictionary passes there, while "Kuala Lumpur", found in neither, does not.
+    A Latin-script name cannot be looked up in Chinese text ("Luxon" is 卢克松 there), so Chinese passages leave
+    names to the support check.
     """
     if any(re.search(f"[{HAN}]", p.text) for p in cited):
         return ""

@@ -120,7 +120,7 @@ def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Genera
         timings["draft_s"] = time.perf_counter() - started
         trust_not_found = passages[0].relevance < settings.trust_not_found_below
         verdict = verify(draft, passages, question, language, trust_not_found, pipeline.embedder, settings.min_support)
-        retrieved = [hit.chunk.text for hit in found.hits]
+        retrieved = [hit.chunk for hit in found.hits]
         if verdict.outcome is Outcome.QUOTED and (invented := invented_number(draft, question, retrieved)):
             reason = f"{verdict.reason}; {invented} is in no retrieved passage"
             verdict = Verdict(NOT_FOUND[language], Outcome.INVENTED, reason)

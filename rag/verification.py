@@ -15,7 +15,7 @@ from rag.language import HAN, fold, written_in
 from rag.models import Embedder
 from rag.prompting import DATE_MARK
 from rag.quantities import Quantities, read_quantities
-from rag.records import Passage
+from rag.records import Chunk, Passage
 from rag.support import claims, support_scores
 
 _LATIN = "0-9A-Za-z\u00c0-\u024f\u1e00-\u1eff'’-"  # Latin letters with Vietnamese diacritics, apostrophes, hyphens
@@ -81,11 +81,12 @@ def stated_quantities(answer: str) -> Quantities:
     return read_quantities(_LIST_MARK.sub(" ", answer))
 
 
-def invented_number(draft: str, question: str, texts: Sequence[str]) -> str:
-    """A number (not a date) that `draft` states and that neither the question nor any of `texts` holds, even a
-    power of ten away ("" if none). A draft that makes up an amount or a count is a sign that the documents do
+def invented_number(draft: str, question: str, chunks: Sequence[Chunk]) -> str:
+    """A number (not a date) that `draft` states and that neither the question nor any of `chunks` (with their
+    titles, which the model may have seen) holds, even a power of ten away ("" if none). A draft that makes up an amount or a count is a sign that the documents do
     not hold the answer; a date is not, since a small model often adds a day to a month that is right."""
-    invented = stated_quantities(without_markers(draft)).invented(read_quantities(" ".join([question, *texts])))
+    texts = [question, *(f"{c.text} {c.title} {c.date or ''}" for c in chunks)]
+    invented = stated_quantities(without_markers(draft)).invented(read_quantities(" ".join(texts)))
     return f"{invented[0]:g}" if invented else ""
 
 

@@ -8,7 +8,14 @@ import pytest
 
 from rag.extraction import clauses, focus
 from rag.records import Chunk, Passage
-from rag.verification import cite_best, evidence_sentences, failed_check, support, unsupported_name
+from rag.verification import (
+    cite_best,
+    evidence_sentences,
+    failed_check,
+    invented_number,
+    support,
+    unsupported_name,
+)
 from tests.fakes import HashEmbedder
 
 VI = (
@@ -246,3 +253,11 @@ def test_a_draft_without_a_marker_cites_the_passage_that_holds_its_names_and_the
     draft = "Hội nghị JCC lần thứ 6 năm 2018 do Ade Padmo Sarwono và Pam Dunn đồng chủ trì."
     question = "Ai đồng chủ trì hội nghị JCC lần thứ 6 năm 2018?"
     assert cite_best(draft, [dated, named], embedder, 0.1, question, "vi").endswith("[2].")
+
+
+def test_a_number_is_invented_only_when_no_retrieved_chunk_or_title_holds_it():
+    text = "Thủ tướng Phạm Minh Chính phát biểu tại hội nghị."
+    chunk = Chunk("a.txt", 0, len(text), text, "vi", "Hội nghị Cấp cao ASEAN - Hàn Quốc lần thứ 26", "2025-10-27", ())
+    assert invented_number("Hội nghị lần thứ 26 [1].", "?", [chunk]) == ""  # from the title
+    assert invented_number("Hội nghị năm 2025 có 14 nghị quyết [1].", "?", [chunk]) == "14"
+    assert invented_number("Hội nghị có 14 nghị quyết [1].", "Hội nghị có 14 nghị quyết không?", [chunk]) == ""

@@ -83,16 +83,22 @@ def stated_quantities(answer: str) -> Quantities:
 
 def invented_number(draft: str, question: str, chunks: Sequence[Chunk]) -> str:
     """A number (not a date) that `draft` states and that neither the question nor any of `chunks` (with their
-    titles, which the model may have seen) holds, even a power of ten away ("" if none). A draft that makes up an amount or a count is a sign that the documents do
-    not hold the answer; a date is not, since a small model often adds a day to a month that is right."""
-    texts = [question, *(f"{c.text} {c.title} {c.date or ''}" for c in chunks)]
-    invented = stated_quantities(without_markers(draft)).invented(read_quantities(" ".join(texts)))
+    titles, which the model may have seen) holds, even a power of ten away ("" if none). A draft that makes up an
+    amount or a count is a sign that the documents do not hold the answer; a date is not, since a small model often
+    adds a day to a month that is right."""
+    shown = " ".join([question, *(_as_shown(c.text, c) for c in chunks)])
+    invented = stated_quantities(without_markers(draft)).invented(read_quantities(shown))
     return f"{invented[0]:g}" if invented else ""
 
 
 def evidence(passages: Sequence[Passage], question: str = "") -> str:
     """The text an answer citing `passages` may draw its dates, numbers and names from."""
-    return " ".join([question, *(f"{p.text} {p.chunk.title} {p.chunk.date or ''}" for p in passages)])
+    return " ".join([question, *(_as_shown(p.text, p.chunk) for p in passages)])
+
+
+def _as_shown(text: str, chunk: Chunk) -> str:
+    """Text with its document's title and date, as the model is shown it."""
+    return f"{text} {chunk.title} {chunk.date or ''}"
 
 
 def cite_best(

@@ -108,11 +108,13 @@ def retrieval_quality(
         index.search = _chunk_search(chunk_vectors)  # type: ignore[method-assign]
     ranks, abstained = [], []
     for item, query in zip(gold, queries):
-        hits = rerank(index, search(index, item.question, query, settings.candidates, settings.lexical), query)
+        language = detect_language(item.question)
+        found = search(index, item.question, query, settings.candidates, settings.lexical)
+        hits = rerank(index, found, query, language, settings.same_language_margin)
         sources = list(dict.fromkeys(h.chunk.source for h in hits))
         ranks.append(next((r for r, s in enumerate(sources, 1) if s in item.sources), None))
         best = passages(hits, settings.top_k)[0]
-        abstained.append(best.relevance < gate(settings, best, detect_language(item.question)))
+        abstained.append(best.relevance < gate(settings, best, language))
     answerable = [(r, a) for item, r, a in zip(gold, ranks, abstained) if item.answerable]
     unanswerable = [a for item, a in zip(gold, abstained) if not item.answerable]
     return {

@@ -31,7 +31,7 @@ def retrieval_steps(pipeline: Pipeline, question: str, repeat: int) -> dict[str,
         "FAISS search": lambda: index.search(query, k),
         "hybrid search (FAISS + BM25 + fusion)": lambda: search(index, question, query, k, lexical),
         "sentence rerank + passage selection": lambda: select_passages(
-            rerank(index, hits, query), pipeline.settings.top_k
+            rerank(index, hits, query, language, pipeline.settings.same_language_margin), pipeline.settings.top_k
         ),
         "prompt build": lambda: build_prompt(question, passages, language),
     }

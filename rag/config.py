@@ -30,7 +30,8 @@ class Settings:
     # rank 1 and gated 4 answerable ones (bench/REPORT.md section 3), so float32 is the default.
     embed_int8: bool = False
     # Abstain without generating when the best sentence's cosine is below the gate. Question and passage in
-    # the same language score higher for the same relevance, so that case has a higher bar.
+    # the same language score higher for the same relevance, so that case has a higher bar (and is ranked with
+    # the difference taken off: see `same_language_margin`).
     min_relevance: float = 0.50
     min_relevance_same_language: float = 0.55
     trust_not_found_below: float = 0.0  # the model's own "not found" is accepted below this relevance
@@ -102,6 +103,12 @@ class Settings:
         if self.candidates < self.top_k:
             raise BadSettings(f"candidates must be >= top_k ({self.top_k}), got {self.candidates}")
 
+    @property
+    def same_language_margin(self) -> float:
+        """How much higher a question and a passage in the same language score for the same relevance: the
+        difference between the two gates, also taken off same-language sentences when ranking."""
+        return self.min_relevance_same_language - self.min_relevance
+
     def with_(self, **changes: object) -> Settings:
         """Return a copy with some fields changed (validated again)."""
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -123,6 +130,7 @@ _ENV = {
     "RAG_MAX_FILE_MB": "max_file_mb",
     "RAG_MAX_PAGES": "max_pages",
     "RAG_N_CTX": "n_ctx",
+    "RAG_SPAN_CHARS": "span_chars",
     "RAG_LLM_URL": "llm_url",
     "RAG_LLM_MODEL": "llm_model",
     "RAG_LLM_API_KEY": "llm_api_key",

@@ -62,7 +62,8 @@ class LlamaCppGenerator:
         return bool(self.llm.metadata.get("tokenizer.chat_template"))
 
     def warm_up(self) -> None:
-        self.llm  # noqa: B018 - loading is the point
+        """Load the model and build its Chinese-script mask now, so that the first question waits for neither."""
+        self._cjk_offsets()
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         """Yield the answer's text pieces as the model writes them (greedy decoding). A reply due in English or
@@ -93,9 +94,12 @@ class LlamaCppGenerator:
                 yield chunk["choices"][0]["text"]
 
     def _without_cjk(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        return scores + self._cjk_offsets()
+
+    def _cjk_offsets(self) -> np.ndarray:
         if self._no_cjk is None:
             self._no_cjk = cjk_mask(self.llm)
-        return scores + self._no_cjk
+        return self._no_cjk
 
 
 def cjk_mask(llm: Any) -> np.ndarray:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.quantities import in_thousands
 from rag.records import Passage
 
 LANGUAGE_NAMES = {"en": "English", "vi": "Vietnamese", "zh": "Chinese"}
@@ -84,11 +85,12 @@ def flat(text: str) -> str:
 
 
 def quote(passage: Passage, language: str = "en") -> str:
-    """One passage line: [n] (title; published <date in the asker's language>) text."""
+    """One passage line: [n] (title; published <date in the asker's language>) text, with its Chinese amounts in the
+    asker's scale words ("30亿" as "3 billion")."""
     chunk = passage.chunk
     published = f"{PUBLISHED.get(language, PUBLISHED['en'])} {show_date(chunk.date, language)}" if chunk.date else ""
     origin = "; ".join(x for x in (flat(chunk.title), published) if x)
-    return f"[{passage.n}] ({origin}) {flat(DATE_MARK.sub('', passage.text))}"
+    return f"[{passage.n}] ({origin}) {flat(in_thousands(DATE_MARK.sub('', passage.text), language))}"
 
 
 def build_prompt(question: str, passages: Sequence[Passage], language: str) -> Prompt:
@@ -128,10 +130,12 @@ TRANSLATION_EXAMPLES = (
 
 
 def translation_prompt(text: str, language: str) -> Prompt:
-    """Prompt asking for `text` in `language`; the instructions come first, so the KV cache reuses them."""
+    """Prompt asking for `text` in `language`; the instructions come first, so the KV cache reuses them. Chinese
+    amounts are given in the target language's scale words ("30亿" as "3 billion")."""
     name = LANGUAGE_NAMES.get(language, "English")
+    text = in_thousands(text, language)
     script = "" if language == "zh" else " Write names in Latin letters, with no Chinese characters."
-    user = f"Translate into {name}.{script}\n\n{flat(text)}"
+    user = f"Translate into {name}, as one paragraph.{script}\n\n{flat(text)}\n\n{name} translation:"
     shots = "\n\n".join(f"Text: “{t}”\nLanguage: {n}\nTranslation: {a}" for t, n, a in TRANSLATION_EXAMPLES)
     completion = f"{TRANSLATE}\n\n{shots}\n\nText: “{flat(text)}”\nLanguage: {name}\nTranslation:"
     return Prompt(TRANSLATE, user, completion, language)

@@ -65,7 +65,7 @@ NUMBER = re.compile(rf"(?<![\d.,])(?P<digits>{DIGITS})(?:\s*(?P<scale>{_SCALE})(
 _ZH_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9)))
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
 ZH_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+(?!分)")  # 十分: "very"
-ZH_SKIP = {"一", "二", "两", "万", "亿", "千", "百", "千万", "万万"}  # "one", "two"/"both" and bare scales
+ZH_SKIP = {"一", "二", "两", "万", "亿", "千", "百", "千万", "万万", "万亿"}  # "one", "two"/"both" and bare scales
 WORDS = {
     # English: "one" and "two" are left out, they are mostly articles and "both" ("one of", "the two sides").
     "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
@@ -80,7 +80,8 @@ WORD_NUMBER = re.compile(
     r"\b(?:(?P<vi>(?:(?:một|hai|ba|bốn|năm|sáu|bảy|tám|chín)\s+mươi(?:\s+(?:mốt|một|hai|ba|bốn|lăm|sáu|bảy|tám|chín))?)"
     r"|mười\s+(?:một|hai|ba|bốn|lăm|sáu|bảy|tám|chín)|thứ\s+(?:hai|ba|tư|năm|sáu|bảy|tám|chín|mười))"
     r"|(?P<en>(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(?:one|two|three|four|five|six|seven|eight|nine))"
-    r"|(?P<word>" + "|".join(WORDS) + r"))"
+    r"|(?P<word>" + "|".join(WORDS) + r")"
+    rf"|(?P<small>một|hai|one|two)(?=\s+(?:{_SCALE})\b))"  # "hai tỷ", "two billion": an amount, not "both"
     rf"(?:\s+(?P<scale>{_SCALE}))?\b",
     re.IGNORECASE,
 )
@@ -89,6 +90,11 @@ _VI_UNITS |= {"tám": 8, "chín": 9, "mười": 10}
 _EN_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
 _EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80}
 _EN_TENS["ninety"] = 90
+MYRIAD_AMOUNT = re.compile(r"(?<![\d.,])(?P<digits>\d+(?:\.\d+)?)\s*(?P<scale>万亿|亿|万)")
+THOUSANDS = {  # each language's own scale words, largest first
+    "en": ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")),
+    "vi": ((1e9, "tỷ"), (1e6, "triệu"), (1e3, "nghìn")),  # 2e12 is "2000 tỷ"
+}
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,24 @@ class Quantities:
     def bare_numbers(self) -> frozenset[float]:
         """The numbers, and the years of the dates: what a bare number in another text may stand for."""
         return self.numbers | {d.year for d in self.dates if d.year is not None}
+
+
+def in_thousands(text: str, language: str) -> str:
+    """`text` with its Chinese amounts counted in 万 (ten thousand) and 亿 (a hundred million) restated in the scale
+    words of `language`: "30亿美元" becomes "3 billion 美元" for English and "3 tỷ 美元" for Vietnamese. A small model
+    translating 30亿 often writes "30 billion"; given the amount in its own scale, it keeps it. Unchanged for
+    languages that count in 万 themselves."""
+    words = THOUSANDS.get(language)
+    if not words:
+        return text
+
+    def restate(match: re.Match[str]) -> str:
+        value = float(match.group("digits")) * SCALES[match.group("scale")]
+        scale, word = next(((s, w) for s, w in words if value >= s), (1.0, ""))
+        after = match.string[match.end() : match.end() + 1]
+        return f"{value / scale:g} {word}".rstrip() + (" " if after and not after.isspace() else "")
+
+    return MYRIAD_AMOUNT.sub(restate, text)
 
 
 def read_quantities(text: str) -> Quantities:
@@ -203,6 +227,8 @@ def _word_value(match: re.Match[str]) -> float:
     if match["en"]:
         tens, unit = match["en"].lower().split("-")
         return _EN_TENS[tens] + _EN_UNITS[unit]
+    if match["small"]:
+        return (_VI_UNITS | _EN_UNITS)[match["small"].lower()]
     return WORDS[match["word"].lower()]
 
 

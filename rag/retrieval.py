@@ -24,7 +24,8 @@ def retrieve(question: str, pipeline: Pipeline, top_k: int | None = None, query:
     settings = pipeline.settings
     if query is None:
         query = pipeline.embedder.embed_queries([question])[0]
-    hits = rerank(pipeline.index, search(pipeline.index, question, query, settings.candidates, settings.lexical), query)
+    found = search(pipeline.index, question, query, settings.candidates, settings.lexical)
+    hits = rerank(pipeline.index, found, query, detect_language(question), settings.same_language_margin)
     return Retrieval(tuple(hits), tuple(passages(hits, top_k or settings.top_k)))
 
 
@@ -51,14 +52,20 @@ def search(index: VectorIndex, question: str, query: np.ndarray, candidates: int
     return [Hit(row, index.chunks[row]) for row, _ in fused]
 
 
-def rerank(index: VectorIndex, hits: Sequence[Hit], query: np.ndarray) -> list[Hit]:
-    """Order hits by their best sentence's cosine to the question: answer-bearing sentences first."""
+def rerank(
+    index: VectorIndex, hits: Sequence[Hit], query: np.ndarray, language: str, same_language_margin: float
+) -> list[Hit]:
+    """Order hits by their best sentence's cosine to the question: answer-bearing sentences first.
+
+    A sentence in the question's `language` scores about `same_language_margin` higher than an equally relevant one
+    in another language, so that much is taken off it before the two are compared. Each hit keeps its own cosine.
+    """
     ranked = []
     for hit in hits:
         scores = index.sentence_scores(hit.row, query)
         best = int(np.argmax(scores))
         ranked.append(replace(hit, relevance=float(scores[best]), best_sentence=best))
-    return sorted(ranked, key=lambda h: -h.relevance)
+    return sorted(ranked, key=lambda h: -(h.relevance - same_language_margin * (h.chunk.language == language)))
 
 
 def passages(hits: Sequence[Hit], top_k: int) -> list[Passage]:

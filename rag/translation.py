@@ -27,6 +27,7 @@ UNTRANSLATED = {
     "vi": "nguyên văn {}, chưa có bản dịch",
     "zh": "{}原文，无译文",
 }
+_LEAD_IN = re.compile(r"(?:translat|version|dịch|译).*[:：]$", re.IGNORECASE)  # "Here is the translation into English:"
 _WRAPPING = re.compile(r"^(?:translation\s*:\s*)?[“\"'「『]?|[”\"'」』]?$", re.IGNORECASE)
 
 
@@ -36,7 +37,7 @@ def translate(passage: Passage, language: str, generator: Generator, embedder: E
     meaning)."""
     text = passage.text
     raw = "".join(generator.stream(translation_prompt(text, language)))
-    translation = _WRAPPING.sub("", first_paragraph(raw)).strip()
+    translation = _WRAPPING.sub("", one_paragraph(raw)).strip()
     if not translation or not written_in(translation, language):
         return ""
     if language != "zh" and re.search(f"[{HAN}]", translation):  # "ASEAN-新西兰": a stray script
@@ -48,12 +49,18 @@ def translate(passage: Passage, language: str, generator: Generator, embedder: E
     return translation if cosine(translation, text, embedder) >= min_similarity else ""
 
 
-def first_paragraph(reply: str) -> str:
-    """The reply's first line of content, past a lead-in such as "Here is the translation into English:"."""
-    lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
-    while len(lines) > 1 and lines[0].endswith((":", "：")):
-        lines.pop(0)
-    return lines[0] if lines else ""
+def one_paragraph(reply: str) -> str:
+    """The reply's first paragraph of content, on one line: past a lead-in such as "Here is the translation into
+    English:", and with the list that a paragraph ending in a colon opens ("… bao gồm:" then "(1) …; (2) …")."""
+    blocks = [" ".join(block.split()) for block in re.split(r"\n\s*\n", reply.strip())]
+    while len(blocks) > 1 and _LEAD_IN.search(blocks[0]):
+        blocks.pop(0)
+    kept = blocks[:1]
+    for block in blocks[1:]:
+        if not kept[-1].endswith((":", "：")):
+            break
+        kept.append(block)
+    return " ".join(kept)
 
 
 def translate_passages(

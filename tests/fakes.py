@@ -75,7 +75,7 @@ class EchoGenerator:
     def stream(self, prompt: Prompt) -> Iterator[str]:
         self.prompts.append(prompt)
         if prompt.system == TRANSLATE:
-            source = prompt.user.split("\n\n", 1)[-1]  # "Translate into English.\n\n<text>"
+            source = prompt.user.split("\n\n")[1]  # "Translate into English…\n\n<text>\n\nEnglish translation:"
             yield self.translations.get(source, "")
             return
         if self.reply is not None:

@@ -99,12 +99,16 @@ def test_the_answer_html_links_valid_citations_and_shows_the_note() -> None:
         ),
         ("Luxon visited Vietnam in 2024.\n\nNote: the year is as written.", "Luxon visited Vietnam in 2024."),
         ("  \n", ""),
+        (
+            "Hai bên tập trung vào năm trụ cột, bao gồm:\n\n(1) Chính trị;\n(2) Quốc phòng.\n\nNote: as written.",
+            "Hai bên tập trung vào năm trụ cột, bao gồm: (1) Chính trị; (2) Quốc phòng.",
+        ),
     ],
 )
-def test_a_translation_is_the_replys_first_line_of_content(reply: str, kept: str) -> None:
-    from rag.translation import first_paragraph
+def test_a_translation_is_the_replys_first_paragraph_of_content(reply: str, kept: str) -> None:
+    from rag.translation import one_paragraph
 
-    assert first_paragraph(reply) == kept
+    assert one_paragraph(reply) == kept
 
 
 def test_chat_models_get_the_fixed_instructions_as_the_system_message() -> None:
@@ -116,3 +120,14 @@ def test_chat_models_get_the_fixed_instructions_as_the_system_message() -> None:
         assert TEXT in user["content"] and TEXT not in system["content"]
     assert "Chinese characters" in translation_prompt(TEXT, "en").user
     assert "Chinese characters" not in translation_prompt(TEXT, "zh").user
+
+
+def test_the_model_reads_a_chinese_amount_in_the_scale_of_the_language_it_writes() -> None:
+    from rag.prompting import build_prompt, translation_prompt
+
+    text = "双方同意设定2026年双边贸易额达到30亿美元的目标。"
+    chunk = Chunk("zh.txt", 0, len(text), text, "zh", "联合声明", "2025-02-25", ((0, len(text)),))
+    passages = [Passage(1, chunk, 0, len(text), text, 0.7)]
+    assert "3 billion 美元" in build_prompt("What trade target was set?", passages, "en").user
+    assert "3 tỷ 美元" in translation_prompt(text, "vi").user
+    assert "30亿美元" in build_prompt("设定了什么贸易目标?", passages, "zh").user

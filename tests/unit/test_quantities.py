@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.quantities import Day, read_quantities, zh_numeral
+from rag.quantities import Day, in_thousands, read_quantities, zh_numeral
 
 
 @pytest.mark.parametrize(
@@ -62,6 +62,8 @@ def test_partial_dates_and_periods(text, dates):
         ("第六届", 6),
         ("năm thứ hai liên tiếp", 2),
         ("1975年", 1975),
+        ("cả hai tỷ USD", 2e9),
+        ("two billion dollars", 2e9),
     ],
 )
 def test_amounts_counts_and_ordinals(text, value):
@@ -144,3 +146,21 @@ def test_one_end_of_a_span_of_days_is_reported_and_both_ends_or_the_month_are_no
     assert read_quantities("ngày 28/2/2025").half_span(visit) == "2025-02-25..2025-02-28"
     assert read_quantities("from 25 to 28 February 2025").half_span(visit) == ""
     assert read_quantities("in February 2025").half_span(visit) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "restated"),
+    [
+        ("贸易额达到30亿美元的目标", "en", "贸易额达到3 billion 美元的目标"),
+        ("贸易额达到30亿美元的目标", "vi", "贸易额达到3 tỷ 美元的目标"),
+        ("贸易额达到30亿美元的目标", "zh", "贸易额达到30亿美元的目标"),
+        ("约1.5亿美元", "en", "约150 million 美元"),
+        ("5000万人", "vi", "50 triệu 人"),
+        ("2万亿元", "vi", "2000 tỷ 元"),
+        ("10万", "en", "100 thousand"),
+        ("2026年签署", "en", "2026年签署"),
+    ],
+)
+def test_chinese_amounts_are_restated_in_the_target_languages_scale_and_keep_their_value(text, language, restated):
+    assert in_thousands(text, language) == restated
+    assert read_quantities(restated).numbers == read_quantities(text).numbers

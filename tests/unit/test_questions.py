@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,7 +11,9 @@ from rag.answering import clean_question, gate
 from rag.config import Settings
 from rag.conversation import follow_up_context, search_text
 from rag.errors import BadQuestion
-from rag.records import Chunk, Passage
+from rag.index import BuildInfo, VectorIndex, make_faiss
+from rag.records import Chunk, Hit, Passage
+from rag.retrieval import rerank
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "???", "\n\t"])
@@ -33,6 +36,19 @@ def test_gate_asks_more_of_a_passage_in_the_question_language():
     settings = Settings(min_relevance=0.5, min_relevance_same_language=0.55)
     assert gate(settings, best, "vi") == 0.55 > best.relevance  # same language: refused
     assert gate(settings, best, "en") == 0.5 < best.relevance  # cross-lingual: answered
+
+
+def test_ranking_takes_the_same_language_margin_off_a_passage_in_the_question_language():
+    chunks = [Chunk(f"{lang}.txt", 0, 4, "Câu.", lang, "", None, ((0, 4),)) for lang in ("zh", "vi")]
+    index = VectorIndex(BuildInfo("test", 2, 160), chunks, make_faiss(np.eye(2, dtype=np.float32)))
+    query = np.array([0.60, 0.57], np.float32)  # the Chinese sentence scores 0.60, the Vietnamese one 0.57
+    hits = [Hit(row, chunk) for row, chunk in enumerate(chunks)]
+    margin = Settings(min_relevance=0.5, min_relevance_same_language=0.55).same_language_margin
+    ranked = rerank(index, hits, query, "zh", margin)
+    assert [h.chunk.language for h in ranked] == ["vi", "zh"]  # 0.57 against 0.60 - 0.05
+    assert [h.relevance for h in ranked] == pytest.approx([0.57, 0.60], abs=1e-3)  # each keeps its own cosine
+    assert [h.chunk.language for h in rerank(index, hits, query, "vi", margin)] == ["zh", "vi"]
+    assert [h.chunk.language for h in rerank(index, hits, query, "zh", 0.0)] == ["zh", "vi"]
 
 
 @pytest.mark.parametrize(

@@ -90,7 +90,7 @@ _VI_UNITS |= {"tám": 8, "chín": 9, "mười": 10}
 _EN_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
 _EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80}
 _EN_TENS["ninety"] = 90
-MYRIAD_AMOUNT = re.compile(r"(?<![\d.,])(?P<digits>\d+(?:\.\d+)?)\s*(?P<scale>万亿|亿|万)")
+MYRIADS = {"万", "亿", "万亿"}
 THOUSANDS = {  # each language's own scale words, largest first
     "en": ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")),
     "vi": ((1e9, "tỷ"), (1e6, "triệu"), (1e3, "nghìn")),  # 2e12 is "2000 tỷ"
@@ -158,12 +158,14 @@ def in_thousands(text: str, language: str) -> str:
         return text
 
     def restate(match: re.Match[str]) -> str:
-        value = float(match.group("digits")) * SCALES[match.group("scale")]
+        if match["scale"] not in MYRIADS:
+            return match.group(0)
+        value = _digits(match["digits"]) * SCALES[match["scale"]]  # as `read_quantities` reads it
         scale, word = next(((s, w) for s, w in words if value >= s), (1.0, ""))
         after = match.string[match.end() : match.end() + 1]
         return f"{value / scale:g} {word}".rstrip() + (" " if after and not after.isspace() else "")
 
-    return MYRIAD_AMOUNT.sub(restate, text)
+    return NUMBER.sub(restate, text)
 
 
 def read_quantities(text: str) -> Quantities:

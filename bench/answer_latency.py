@@ -1,6 +1,6 @@
 """`python -m bench.answer_latency [--questions N]`: time to first piece and whole-answer time of `ask()` with the
-default models, per outcome, over gold questions taken in turn from each language; writes its section of
-bench/REPORT.md."""
+default models, per outcome, over gold questions taken in turn from each language, and the checks of each draft
+with and without remembering the vectors they made; writes its section of bench/REPORT.md."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ from pathlib import Path
 from bench.report import Section, write_sections
 from bench.timing import load_average
 from bench.workload import gold_questions, sample_questions
-from rag.answering import ask
+from rag.answering import ask, verify
 from rag.config import load_settings
-from rag.pipeline import load_pipeline, make_embedder, make_generator
+from rag.models import Embedder, RememberingEmbedder
+from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
+from rag.records import Answer
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
 FIRST_TOKEN_TARGET_S, ANSWER_TARGET_S = 2.0, 8.0
+CHECK_REPEATS = 3
 
 
 def measure(count: int) -> tuple[Section, dict]:
@@ -32,18 +35,36 @@ def measure(count: int) -> tuple[Section, dict]:
         response = ask(item.question, pipeline)
         first = next((time.perf_counter() - started for _ in response), None)
         answer = response.answer()
-        rows.append((item, first, time.perf_counter() - started, answer.outcome.value))
-    return _render(settings.gguf_path.name, rows), {"rows": rows}
+        rows.append((item, first, time.perf_counter() - started, answer.outcome.value, answer))
+    checks: dict[str, list[float]] = {"plain": [], "remembering": []}
+    for *_, answer in rows:
+        if answer.draft:
+            for name, seconds in check_times(answer, pipeline).items():
+                checks[name].append(seconds)
+    return _render(settings.gguf_path.name, rows, checks), {"rows": rows, "checks": checks}
+
+
+def check_times(answer: Answer, pipeline: Pipeline) -> dict[str, float]:
+    """Median seconds of `verify()` on the answer's draft with the embedder as it is and with one that remembers
+    the vectors it made (a new one per run, as `ask()` makes one per question), alternated side by side."""
+    times: dict[str, list[float]] = {"plain": [], "remembering": []}
+    for _ in range(CHECK_REPEATS):
+        for name in times:
+            embedder: Embedder = pipeline.embedder if name == "plain" else RememberingEmbedder(pipeline.embedder)
+            started = time.perf_counter()
+            verify(answer.draft, answer.passages, answer.question, answer.language, False, embedder, 0.5)
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def _p50(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def _render(generator: str, rows: list) -> Section:
+def _render(generator: str, rows: list, checks: dict[str, list[float]]) -> Section:
     s = Section("11. Answer latency with the default generator")
-    firsts = [first for _, first, _, _ in rows if first is not None]
-    totals = [total for _, _, total, _ in rows]
+    firsts = [first for _, first, _, _, _ in rows if first is not None]
+    totals = [total for _, _, total, _, _ in rows]
     s.text(
         f"`ask()` end to end (retrieval, clause focus, draft streamed, checks, and the translated fallback where the "
         f"draft fails) with `{generator}`, warm, one question at a time, {len(rows)} answerable gold questions taken "
@@ -64,7 +85,7 @@ def _render(generator: str, rows: list) -> Section:
         ],
     )
     by_outcome: dict[str, list[float]] = defaultdict(list)
-    for _, _, total, outcome in rows:
+    for _, _, total, outcome, _ in rows:
         by_outcome[outcome].append(total)
     s.table(
         ["outcome", "questions", "whole answer p50 s"],
@@ -72,7 +93,26 @@ def _render(generator: str, rows: list) -> Section:
     )
     s.table(
         ["question", "language", "outcome", "first piece s", "whole answer s"],
-        [(item.id, item.lang, outcome, first or "", total) for item, first, total, outcome in rows],
+        [(item.id, item.lang, outcome, first or "", total) for item, first, total, outcome, _ in rows],
+    )
+    plain, remembering = _p50(checks["plain"]), _p50(checks["remembering"])
+    s.text(
+        f"The checks of each draft (`verify()`: citations, language, numbers, names, and the support check, which "
+        f"embeds the draft's sentences and its passages'), timed side by side on the same {len(checks['plain'])} "
+        f"drafts, median of {CHECK_REPEATS} runs each. A draft without a marker is compared with each passage and "
+        "then with all of them, so without remembering its vectors the same texts are embedded again.",
+    )
+    s.table(
+        ["checks of one draft", "p50 s", "max s"],
+        [
+            ("every text embedded as asked", plain, max(checks["plain"], default=0.0)),
+            (
+                "each text embedded once (`RememberingEmbedder`, as `ask()` does)",
+                remembering,
+                max(checks["remembering"], default=0.0),
+            ),
+            ("ratio", plain / remembering if remembering else float("nan"), ""),
+        ],
     )
     return s
 

@@ -15,7 +15,7 @@ from rag.conversation import search_text
 from rag.errors import BadQuestion
 from rag.extraction import answer_spans
 from rag.language import detect_language
-from rag.models import Embedder
+from rag.models import Embedder, RememberingEmbedder
 from rag.pipeline import Pipeline
 from rag.prompting import NOT_FOUND_MARK, build_prompt
 from rag.records import Answer, Outcome, Passage
@@ -99,6 +99,7 @@ class Verdict:
 
 def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Generator[str, None, Answer]:
     started = time.perf_counter()
+    pipeline = replace(pipeline, embedder=RememberingEmbedder(pipeline.embedder))  # the checks embed texts again
     settings = pipeline.settings
     language = detect_language(question)
     searched = search_text(question, history)

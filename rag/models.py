@@ -1,4 +1,5 @@
-"""The model interfaces the pipeline depends on; the local engines, remote ones and test fakes implement them."""
+"""The model interfaces the pipeline depends on (the local engines, remote ones and test fakes implement them), and
+an embedder that embeds each text once."""
 
 from __future__ import annotations
 
@@ -42,3 +43,46 @@ class Generator(Protocol):
 
     def warm_up(self) -> None:
         """Load the model now rather than on first use."""
+
+
+class RememberingEmbedder:
+    """An Embedder that embeds each distinct text once and hands back the same vector after that. Checking one draft
+    compares the same sentences with each passage and then with all of them, and a translation with a passage
+    already embedded for the checks; one instance serves one question."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._vectors: dict[tuple[str, str], np.ndarray] = {}  # (query | document, text) -> vector
+
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self.embedder.dimension
+
+    def count_tokens(self, text: str) -> int:
+        return self.embedder.count_tokens(text)
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed("query", texts, self.embedder.embed_queries)
+
+    def embed_documents(
+        self, texts: Sequence[str], titles: Sequence[str] | None = None, advance: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        if titles is not None or advance is not None:  # indexing: a title changes the vector, and nothing repeats
+            return self.embedder.embed_documents(texts, titles, advance)
+        return self._embed("document", texts, self.embedder.embed_documents)
+
+    def _embed(self, kind: str, texts: Sequence[str], embed: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
+        new = [text for text in dict.fromkeys(texts) if (kind, text) not in self._vectors]
+        if not texts or new:
+            vectors = embed(new)
+            if not texts:
+                return vectors
+            self._vectors.update(((kind, text), vector) for text, vector in zip(new, vectors))
+        return np.stack([self._vectors[kind, text] for text in texts])

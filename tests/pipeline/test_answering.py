@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from rag.answering import NOT_FOUND, ask, verify
 from rag.records import Outcome
 from rag.retrieval import retrieve
 from rag.translation import with_translations
-from tests.fakes import EchoGenerator
+from tests.fakes import EchoGenerator, HashEmbedder
 
 
 def test_answer_cites_the_passage_it_quotes(fake_pipeline):
@@ -184,3 +185,48 @@ def test_translated_citations_are_added_on_request(fake_pipeline):
     assert result.outcome == Outcome.ANSWERED and result.citations[0].translation == ""  # not computed unasked
     translated = with_translations(result, pipeline.generator, pipeline.embedder, 0.0)
     assert translated.citations[0].translation == english and translated.text == result.text
+
+
+class CountingEmbedder(HashEmbedder):
+    """Records each text it embeds, with its kind; with `flip`, a document's vector is the opposite of the same
+    text's query vector."""
+
+    def __init__(self, flip: bool = False) -> None:
+        self.embedded: list[tuple[str, str]] = []
+        self.sign = -1.0 if flip else 1.0
+
+    def embed_queries(self, texts):
+        self.embedded += [("query", t) for t in texts]
+        return super().embed_queries(texts)
+
+    def embed_documents(self, texts, titles=None, advance=None):
+        self.embedded += [("document", t) for t in texts]
+        return self.sign * super().embed_queries(texts)
+
+
+def test_the_checks_embed_each_text_once_per_question(fake_pipeline):
+    counting = CountingEmbedder()
+    draft = "Việt Nam xuất khẩu 8 triệu tấn gạo năm 2023."  # no marker: each passage is tried for it, then all of them
+    pipeline = replace(fake_pipeline, embedder=counting, generator=EchoGenerator(draft))
+    result = ask("Việt Nam xuất khẩu bao nhiêu gạo năm 2023?", pipeline).answer()
+    assert result.outcome == Outcome.ANSWERED and result.text.endswith("[1].")
+    assert len(counting.embedded) == len(set(counting.embedded)) and ("query", draft) in counting.embedded
+    counting.embedded.clear()
+    ask("Việt Nam xuất khẩu bao nhiêu gạo năm 2023?", pipeline).answer()
+    assert ("query", draft) in counting.embedded  # remembered for one question only
+
+
+def test_a_remembering_embedder_hands_back_the_vector_it_made_and_keeps_queries_and_documents_apart():
+    from rag.models import RememberingEmbedder
+
+    counting = CountingEmbedder(flip=True)
+    remembering = RememberingEmbedder(counting)
+    first = remembering.embed_documents(["a b", "c d", "a b"])
+    again = remembering.embed_documents(["c d", "e f"])
+    asked = remembering.embed_queries(["a b"])
+    assert counting.embedded == [("document", "a b"), ("document", "c d"), ("document", "e f"), ("query", "a b")]
+    assert np.array_equal(first[0], first[2]) and np.array_equal(again[0], first[1]) and again.shape == (2, 512)
+    assert np.array_equal(asked[0], -first[0])
+    assert remembering.embed_queries([]).shape == (0, 512)
+    remembering.embed_documents(["a b"], titles=["Title"])  # indexing: the title changes the vector
+    assert counting.embedded[-1] == ("document", "a b")

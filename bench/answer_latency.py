@@ -48,11 +48,12 @@ def check_times(answer: Answer, pipeline: Pipeline) -> dict[str, float]:
     """Median seconds of `verify()` on the answer's draft with the embedder as it is and with one that remembers
     the vectors it made (a new one per run, as `ask()` makes one per question), alternated side by side."""
     times: dict[str, list[float]] = {"plain": [], "remembering": []}
+    min_support = pipeline.settings.min_support
     for _ in range(CHECK_REPEATS):
         for name in times:
             embedder: Embedder = pipeline.embedder if name == "plain" else RememberingEmbedder(pipeline.embedder)
             started = time.perf_counter()
-            verify(answer.draft, answer.passages, answer.question, answer.language, False, embedder, 0.5)
+            verify(answer.draft, answer.passages, answer.question, answer.language, False, embedder, min_support)
             times[name].append(time.perf_counter() - started)
     return {name: statistics.median(values) for name, values in times.items()}
 

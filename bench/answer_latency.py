@@ -15,6 +15,7 @@ from bench.timing import load_average
 from bench.workload import gold_questions, sample_questions
 from rag.answering import ask, verify
 from rag.config import load_settings
+from rag.evaluation import GoldItem
 from rag.models import Embedder, RememberingEmbedder
 from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
 from rag.records import Answer
@@ -24,18 +25,21 @@ FIRST_TOKEN_TARGET_S, ANSWER_TARGET_S = 2.0, 8.0
 CHECK_REPEATS = 3
 
 
+Row = tuple[GoldItem, float | None, float, Answer]  # question, first piece s, whole answer s, answer
+
+
 def measure(count: int) -> tuple[Section, dict]:
     settings = load_settings()
     pipeline = load_pipeline(settings, make_embedder(settings), make_generator(settings))
     pipeline.generator.warm_up()
     ask("warm-up question about ASEAN", pipeline).answer()
-    rows = []
+    rows: list[Row] = []
     for item in sample_questions(gold_questions(), count):
         started = time.perf_counter()
         response = ask(item.question, pipeline)
         first = next((time.perf_counter() - started for _ in response), None)
         answer = response.answer()
-        rows.append((item, first, time.perf_counter() - started, answer.outcome.value, answer))
+        rows.append((item, first, time.perf_counter() - started, answer))
     checks: dict[str, list[float]] = {"plain": [], "remembering": []}
     for *_, answer in rows:
         if answer.draft:
@@ -62,10 +66,10 @@ def _p50(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def _render(generator: str, rows: list, checks: dict[str, list[float]]) -> Section:
+def _render(generator: str, rows: list[Row], checks: dict[str, list[float]]) -> Section:
     s = Section("11. Answer latency with the default generator")
-    firsts = [first for _, first, _, _, _ in rows if first is not None]
-    totals = [total for _, _, total, _, _ in rows]
+    firsts = [first for _, first, _, _ in rows if first is not None]
+    totals = [total for _, _, total, _ in rows]
     s.text(
         f"`ask()` end to end (retrieval, clause focus, draft streamed, checks, and the translated fallback where the "
         f"draft fails) with `{generator}`, warm, one question at a time, {len(rows)} answerable gold questions taken "
@@ -86,15 +90,15 @@ def _render(generator: str, rows: list, checks: dict[str, list[float]]) -> Secti
         ],
     )
     by_outcome: dict[str, list[float]] = defaultdict(list)
-    for _, _, total, outcome, _ in rows:
-        by_outcome[outcome].append(total)
+    for _, _, total, answer in rows:
+        by_outcome[answer.outcome.value].append(total)
     s.table(
         ["outcome", "questions", "whole answer p50 s"],
         [(name, len(times), _p50(times)) for name, times in sorted(by_outcome.items())],
     )
     s.table(
         ["question", "language", "outcome", "first piece s", "whole answer s"],
-        [(item.id, item.lang, outcome, first or "", total) for item, first, total, outcome, _ in rows],
+        [(item.id, item.lang, answer.outcome.value, first or "", total) for item, first, total, answer in rows],
     )
     plain, remembering = _p50(checks["plain"]), _p50(checks["remembering"])
     s.text(

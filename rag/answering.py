@@ -99,7 +99,8 @@ class Verdict:
 
 def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Generator[str, None, Answer]:
     started = time.perf_counter()
-    pipeline = replace(pipeline, embedder=RememberingEmbedder(pipeline.embedder))  # the checks embed texts again
+    # The checks compare the same sentences with each passage and then with all of them: each is embedded once.
+    pipeline = replace(pipeline, embedder=RememberingEmbedder(pipeline.embedder))
     settings = pipeline.settings
     language = detect_language(question)
     searched = search_text(question, history)

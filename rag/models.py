@@ -79,10 +79,9 @@ class RememberingEmbedder:
         return self._embed("document", texts, self.embedder.embed_documents)
 
     def _embed(self, kind: str, texts: Sequence[str], embed: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
+        if not texts:
+            return embed(texts)  # an empty array of the embedder's own shape
         new = [text for text in dict.fromkeys(texts) if (kind, text) not in self._vectors]
-        if not texts or new:
-            vectors = embed(new)
-            if not texts:
-                return vectors
-            self._vectors.update(((kind, text), vector) for text, vector in zip(new, vectors))
+        if new:
+            self._vectors.update(((kind, text), vector) for text, vector in zip(new, embed(new)))
         return np.stack([self._vectors[kind, text] for text in texts])

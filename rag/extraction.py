@@ -42,15 +42,18 @@ def _same_words(text: str, title: str) -> bool:
 
 
 def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: int) -> Passage:
-    """The passage cut to its best clause (by cosine to the question vector `query`) and the neighbours that fit in
-    `max_chars`; a passage that fits already is kept whole."""
+    """The passage cut to its best clause (by cosine to the question vector `query`, each clause embedded with its
+    document's title) and the neighbours that fit in `max_chars`; a passage that fits already is kept whole."""
     mark = DATE_MARK.match(passage.text)
     if mark:  # a document's "date yyyy-mm-dd" line is not text to quote; the date is shown apart
         passage = replace(passage, start=passage.start + mark.end(), text=passage.text[mark.end() :])
     if len(passage.text) <= max_chars:
         return passage
     spans = clauses(passage.text) or [(0, len(passage.text))]
-    scores = embedder.embed_documents([passage.text[a:b] for a, b in spans]) @ query
+    # Each clause carries its document's title, as each sentence does in the index: a bare list ("bốn trụ cột ...
+    # Hòa bình, Thịnh vượng") says too little alone, and the clause naming the subject would win.
+    texts = [passage.text[a:b] for a, b in spans]
+    scores = embedder.embed_documents(texts, [passage.chunk.title] * len(texts)) @ query
     headline = [_same_words(passage.text[a:b], passage.chunk.title) for a, b in spans]
     if any(headline) and not all(headline):  # the title is shown with every passage: a clause that only repeats it
         scores[np.array(headline)] = -1.0  # says nothing more, however close it is to the question

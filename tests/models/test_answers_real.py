@@ -9,6 +9,7 @@ from rag.answering import ask
 from rag.citations import without_markers
 from rag.config import PROJECT_DIR, load_settings
 from rag.evaluation import load_gold
+from rag.extraction import focus
 from rag.language import written_in
 from rag.records import Chunk, Outcome, Passage
 from rag.translation import translate
@@ -25,8 +26,8 @@ VI_UPGRADE = (
 )
 
 
-def passage(text: str, language: str) -> Passage:
-    chunk = Chunk("x.txt", 0, len(text), text, language, "", None, ((0, len(text)),))
+def passage(text: str, language: str, title: str = "") -> Passage:
+    chunk = Chunk("x.txt", 0, len(text), text, language, title, None, ((0, len(text)),))
     return Passage(1, chunk, 0, len(text), text, 0.7)
 
 
@@ -64,6 +65,28 @@ def test_support_separates_a_translated_claim_from_an_unrelated_one(
     threshold = load_settings().min_support
     passages = [passage(evidence, language)]
     assert support(backed, passages, real_embedder)[0] >= threshold > support(unbacked, passages, real_embedder)[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the four pillars of cooperation agreed at the ASEAN–New Zealand Commemorative Summit?",
+        "东盟与新西兰纪念峰会上确定的四大合作支柱是什么?",
+    ],
+)
+def test_the_span_cut_keeps_the_clause_that_answers_a_list_question(real_embedder, question):
+    """The seed sentence is longer than a span: without its document's title the clause naming the leaders scores
+    above the bare list of pillars, and the list was cut away."""
+    sentence = (
+        "Các nhà lãnh đạo ASEAN và New Zealand đã thông qua Tuyên bố Tầm nhìn chung kỷ niệm 50 năm quan hệ đối thoại "
+        "ASEAN-New Zealand, trong đó nhất trí nâng cấp quan hệ lên Đối tác Chiến lược toàn diện, cùng với bốn trụ cột "
+        "hợp tác về Hòa bình, Thịnh vượng, Con người và Hành tinh."
+    )
+    whole = passage(sentence, "vi", title="Hội nghị Cấp cao Kỷ niệm ASEAN - New Zealand.")
+    span_chars = load_settings().span_chars
+    assert len(sentence) > span_chars
+    span = focus(whole, real_embedder.embed_queries([question])[0], real_embedder, span_chars)
+    assert "Hòa bình, Thịnh vượng, Con người và Hành tinh" in span.text, span.text
 
 
 def test_a_translation_by_the_default_model_passes_its_checks(real_embedder, real_generator):

@@ -29,7 +29,8 @@ class KeptContext:
 
 
 class LlamaCppGenerator:
-    """Streams text from a GGUF model; uses its chat template when the file carries one."""
+    """Streams text from a GGUF model; uses its chat template when the file carries one, and keeps the KV cache of
+    each kind of prompt (answers, translations) for the next prompt of that kind."""
 
     def __init__(
         self, path: Path, n_ctx: int = 2048, threads: int = 2, max_tokens: int = 96, state_dir: Path | None = None

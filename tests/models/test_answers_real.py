@@ -1,6 +1,5 @@
 """The answer stage with the real models (slow): the semantic support check on real multilingual sentence pairs,
-the span cut of a list, translation checked against its original, the answers' context kept across a translation,
-and the sample question answered in English."""
+translation checked against its original, and the sample question answered in English."""
 
 from __future__ import annotations
 
@@ -11,9 +10,7 @@ from rag.citations import without_markers
 from rag.config import PROJECT_DIR, load_settings
 from rag.evaluation import load_gold
 from rag.extraction import focus
-from rag.generation import LlamaCppGenerator
 from rag.language import written_in
-from rag.prompting import build_prompt, translation_prompt
 from rag.records import Chunk, Outcome, Passage
 from rag.translation import translate
 from rag.verification import support
@@ -140,32 +137,3 @@ def test_cross_language_answers_are_written_in_the_askers_language(real_pipeline
     answers = [ask(item.question, real_pipeline).answer() for item in chosen]
     in_language = [written_in(without_markers(a.text), item.lang) for item, a in zip(chosen, answers, strict=True)]
     assert len(chosen) == 6 and sum(in_language) >= 4, [a.text for a in answers]
-
-
-def test_an_answer_after_a_translation_rereads_no_more_than_after_an_answer(real_settings):
-    """Answers and translations open with different instructions. The context read for answers is set aside while
-    a translation runs and put back after it, so llama.cpp reuses the answer's instructions either way: the next
-    answer reads the same tokens and writes the same text as right after another answer."""
-    generator = LlamaCppGenerator(
-        PROJECT_DIR / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf", threads=real_settings.threads, max_tokens=8
-    )
-    evaluated: list[int] = []
-    llm = generator.llm
-    read_tokens = llm.eval
-    llm.eval = lambda tokens: (evaluated.append(len(tokens)), read_tokens(tokens))[1]
-
-    def answer(prompt) -> tuple[int, str]:
-        evaluated.clear()
-        text = "".join(generator.stream(prompt))
-        return evaluated[0], text
-
-    first = build_prompt("What did the leaders agree?", [passage(VI_PILLARS, "vi")], "en")
-    second = build_prompt("When was the partnership upgraded?", [passage(VI_UPGRADE, "vi")], "en")
-    translation = translation_prompt(VI_UPGRADE, "en")
-    answer(first)
-    after_an_answer = answer(second)
-    answer(first)
-    answer(translation)
-    after_a_translation = answer(second)
-    assert after_a_translation == after_an_answer
-    assert after_an_answer[0] < len(llm.tokenize(second.user.encode())) + 8  # not the instructions again

@@ -54,7 +54,7 @@ def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: in
     # Hòa bình, Thịnh vượng") says too little alone, and the clause naming the subject would win.
     texts = [passage.text[a:b] for a, b in spans]
     scores = embedder.embed_documents(texts, [passage.chunk.title] * len(texts)) @ query
-    headline = [_same_words(passage.text[a:b], passage.chunk.title) for a, b in spans]
+    headline = [_same_words(text, passage.chunk.title) for text in texts]
     if any(headline) and not all(headline):  # the title is shown with every passage: a clause that only repeats it
         scores[np.array(headline)] = -1.0  # says nothing more, however close it is to the question
     first = last = int(np.argmax(scores))

@@ -74,7 +74,7 @@ class RememberingEmbedder:
     def embed_documents(
         self, texts: Sequence[str], titles: Sequence[str] | None = None, advance: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        if titles is not None or advance is not None:  # indexing: a title changes the vector, and nothing repeats
+        if titles is not None or advance is not None:  # a title changes the vector; titled texts do not repeat
             return self.embedder.embed_documents(texts, titles, advance)
         return self._embed("document", texts, self.embedder.embed_documents)
 

@@ -1,6 +1,7 @@
 """`python -m bench.answer_latency [--questions N]`: time to first piece and whole-answer time of `ask()` with the
-default models, per outcome, over gold questions taken in turn from each language, and the checks of each draft
-with and without remembering the vectors they made; writes its section of bench/REPORT.md."""
+default models, per outcome, over gold questions taken in turn from each language, the checks of each draft
+with and without remembering the vectors they made, and an answer's first piece after another answer and after a
+translation; writes its section of bench/REPORT.md."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import argparse
 import statistics
 import time
 from collections import defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 from bench.report import Section, write_sections
@@ -16,13 +18,15 @@ from bench.workload import gold_questions, sample_questions
 from rag.answering import ask, verify
 from rag.config import load_settings
 from rag.evaluation import GoldItem
-from rag.models import Embedder, RememberingEmbedder
+from rag.models import Embedder, Generator, RememberingEmbedder
 from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
+from rag.prompting import Prompt, build_prompt, translation_prompt
 from rag.records import Answer
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
 FIRST_TOKEN_TARGET_S, ANSWER_TARGET_S = 2.0, 8.0
 CHECK_REPEATS = 3
+SWITCH_PAIRS = 6  # pairs of consecutive answers timed after a translation
 
 
 Row = tuple[GoldItem, float | None, float, Answer]  # question, first piece s, whole answer s, answer
@@ -45,7 +49,38 @@ def measure(count: int) -> tuple[Section, dict]:
         if answer.draft:
             for name, seconds in check_times(answer, pipeline).items():
                 checks[name].append(seconds)
-    return _render(settings.gguf_path.name, rows, checks), {"rows": rows, "checks": checks}
+    switches = switch_times(rows, pipeline)
+    return _render(settings.gguf_path.name, rows, checks, switches), {"rows": rows, "checks": checks}
+
+
+def switch_times(rows: list[Row], pipeline: Pipeline) -> dict[str, list[float]]:
+    """First piece of an answer's draft, for consecutive pairs of answers: right after the first answer, after the
+    first answer and a translation, and with the instructions read again, as an answer after a translation did when
+    llama.cpp kept only the context of the last prompt (a translation shares just the chat template's first tokens
+    with an answer)."""
+    generator = pipeline.generator
+    drafted = [answer for *_, answer in rows if answer.passages]
+    times: dict[str, list[float]] = {"after an answer": [], "after a translation": [], "instructions read again": []}
+    for before, after in list(pairwise(drafted))[:SWITCH_PAIRS]:
+        first, second = (build_prompt(a.question, a.passages, a.language) for a in (before, after))
+        translation = translation_prompt(before.passages[0].text, before.language)
+        for name in times:
+            _first_piece(generator, first)
+            if name == "after a translation":
+                _first_piece(generator, translation)
+            elif name == "instructions read again":
+                generator._heads.clear()  # type: ignore[attr-defined]  # the local GGUF generator's kept contexts
+            times[name].append(_first_piece(generator, second))
+    return times
+
+
+def _first_piece(generator: Generator, prompt: Prompt) -> float:
+    started = time.perf_counter()
+    pieces = generator.stream(prompt)
+    next(pieces, None)
+    seconds = time.perf_counter() - started
+    getattr(pieces, "close", lambda: None)()  # stop generating: only the first piece is timed
+    return seconds
 
 
 def check_times(answer: Answer, pipeline: Pipeline) -> dict[str, float]:
@@ -66,7 +101,9 @@ def _p50(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def _render(generator: str, rows: list[Row], checks: dict[str, list[float]]) -> Section:
+def _render(
+    generator: str, rows: list[Row], checks: dict[str, list[float]], switches: dict[str, list[float]]
+) -> Section:
     s = Section("11. Answer latency with the default generator")
     firsts = [first for _, first, _, _ in rows if first is not None]
     totals = [total for _, _, total, _ in rows]
@@ -118,6 +155,17 @@ def _render(generator: str, rows: list[Row], checks: dict[str, list[float]]) -> 
             ),
             ("ratio", plain / remembering if remembering else float("nan"), ""),
         ],
+    )
+    s.text(
+        "An answer's first piece right after another answer, and after a translation. Answers and translations open "
+        "with different instructions; the generator reads each kind's instructions alone once, keeps their KV cache "
+        "and starts every prompt from it. When llama.cpp kept only the context of the last prompt, an answer after a "
+        f"translation read its instructions again (third row). {len(switches['after an answer'])} pairs of "
+        "consecutive answers from the run above, the three cases alternated.",
+    )
+    s.table(
+        ["answer's first piece", "p50 s", "max s"],
+        [(name, _p50(values), max(values, default=0.0)) for name, values in switches.items()],
     )
     return s
 

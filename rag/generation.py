@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,14 @@ from rag.prompting import Prompt, chat_messages
 STOP = ["\n"]  # base-model answers are one line, as in the worked examples
 # UTF-8 lead bytes of U+3000-U+9FFF (CJK punctuation, kana, Han): a token holding one writes Chinese script.
 CJK_LEAD_BYTES = frozenset(range(0xE3, 0xEA))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What llama.cpp holds after reading some tokens: the tokens and their KV cache (sequence 0), a few MB."""
+
+    tokens: np.ndarray
+    kv: bytes
 
 
 class LlamaCppGenerator:
@@ -30,6 +40,7 @@ class LlamaCppGenerator:
         self.max_tokens = max_tokens
         self._llm: Any = None
         self._no_cjk: np.ndarray | None = None
+        self._heads: dict[str, Context] = {}  # a kind of prompt's fixed head -> the context of it read alone
 
     @property
     def model_id(self) -> str:
@@ -69,6 +80,7 @@ class LlamaCppGenerator:
         """Yield the answer's text pieces as the model writes them (greedy decoding). A reply due in English or
         Vietnamese cannot write Chinese script: small multilingual models otherwise slip "新西兰" into English."""
         processors = [self._without_cjk] if prompt.language in ("en", "vi") else None
+        self._start_from_head(prompt)
         if self.has_chat_template:
             chunks = self.llm.create_chat_completion(
                 chat_messages(prompt),
@@ -93,6 +105,41 @@ class LlamaCppGenerator:
             for chunk in chunks:
                 yield chunk["choices"][0]["text"]
 
+    def _start_from_head(self, prompt: Prompt) -> None:
+        """Make llama.cpp hold the KV cache of the prompt's fixed head alone: its instructions (and, for a base
+        model, its worked examples), read once on their own and kept.
+
+        llama.cpp reads only the part of a prompt after the prefix it shares with the context it holds. Starting
+        every prompt from its own head means that the rest is always read from the same point in batches of the
+        same shape: a greedy reply depends on its prompt only, not on what was asked before, and an answer after a
+        translation does not read its instructions again (about 100 tokens)."""
+        chat = self.has_chat_template
+        head = prompt.system if chat else prompt.head
+        if head not in self._heads:
+            self._heads[head] = self._read_alone(self._fixed_tokens(prompt, chat))
+        put_back(self.llm, self._heads[head])
+
+    def _fixed_tokens(self, prompt: Prompt, chat: bool) -> list[int]:
+        """The tokens that every prompt of this kind starts with: those shared by two that differ only after it."""
+        first, second = (
+            self.llm.tokenize(self._rendered(prompt, chat, rest).encode(), add_bos=not chat, special=True)
+            for rest in "ab"
+        )
+        shared = next((i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b), len(first))
+        return first[:shared]
+
+    def _rendered(self, prompt: Prompt, chat: bool, rest: str) -> str:
+        """The prompt's text as llama.cpp reads it, with `rest` in place of what follows its fixed head."""
+        if not chat:
+            return prompt.head + rest
+        return chat_template(self.llm)(messages=chat_messages(Prompt(prompt.system, rest, ""))).prompt
+
+    def _read_alone(self, tokens: list[int]) -> Context:
+        llm = self.llm
+        clear(llm)
+        llm.eval(tokens)
+        return set_aside(llm)
+
     def _without_cjk(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
         return scores + self._cjk_offsets()
 
@@ -110,3 +157,44 @@ def cjk_mask(llm: Any) -> np.ndarray:
         if CJK_LEAD_BYTES.intersection(llm.detokenize([token], special=True)):
             mask[token] = -np.inf
     return mask
+
+
+def chat_template(llm: Any) -> Any:
+    """The chat formatter llama-cpp-python builds from the model's template, to render prompts as it does."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    def text(token: int) -> str:
+        return llm.detokenize([token], special=True).decode("utf-8", "replace") if token >= 0 else ""
+
+    return Jinja2ChatFormatter(llm.metadata["tokenizer.chat_template"], text(llm.token_eos()), text(llm.token_bos()))
+
+
+def clear(llm: Any) -> None:
+    """Empty llama.cpp's context, so that what is read next goes to the first cells of the KV cache."""
+    from llama_cpp import llama_cpp
+
+    llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(llm.ctx), True)
+    llm.reset()
+
+
+def set_aside(llm: Any) -> Context:
+    """A copy of the tokens llama.cpp has read and of their KV cache."""
+    from llama_cpp import llama_cpp
+
+    size = llama_cpp.llama_state_seq_get_size(llm.ctx, 0)
+    buffer = (ctypes.c_uint8 * size)()
+    written = llama_cpp.llama_state_seq_get_data(llm.ctx, buffer, size, 0)
+    return Context(llm.input_ids[: llm.n_tokens].copy(), bytes(buffer)[:written])
+
+
+def put_back(llm: Any, context: Context) -> None:
+    """Make `context` the one llama.cpp holds; if llama.cpp refuses it, leave an empty one."""
+    from llama_cpp import llama_cpp
+
+    clear(llm)
+    size = len(context.kv)
+    if size and llama_cpp.llama_state_seq_set_data(
+        llm.ctx, (ctypes.c_uint8 * size).from_buffer_copy(context.kv), size, 0
+    ):
+        llm.input_ids[: len(context.tokens)] = context.tokens
+        llm.n_tokens = len(context.tokens)

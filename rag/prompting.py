@@ -67,6 +67,7 @@ class Prompt:
     user: str
     completion: str
     language: str = ""  # the language the reply must be written in ("" when any will do)
+    head: str = ""  # the start of `completion` that every prompt of its kind shares (instructions, examples)
 
 
 def show_date(iso: str | None, language: str) -> str:
@@ -95,7 +96,7 @@ def quote(passage: Passage, language: str = "en") -> str:
 
 def build_prompt(question: str, passages: Sequence[Passage], language: str) -> Prompt:
     """Prompt asking for a cited answer in `language` from `passages`."""
-    # The instructions and examples are the same for every question, so the model's KV cache reuses them.
+    # The instructions and examples are the same for every question: the generator reads them once (see `head`).
     system = INSTRUCTIONS
     block = "\n".join(quote(p, language) for p in passages)
     name = LANGUAGE_NAMES.get(language, "English")
@@ -103,8 +104,9 @@ def build_prompt(question: str, passages: Sequence[Passage], language: str) -> P
     shots = "\n\n".join(
         f"Passages:\n{p}\nQuestion: {q}\nAnswer ({LANGUAGE_NAMES[lang]}): {a}" for lang, p, q, a in EXAMPLES
     )
-    completion = f"{system}\n\n{shots}\n\nPassages:\n{block}\nQuestion: {question.strip()}\nAnswer ({name}):"
-    return Prompt(system, user, completion, language)
+    head = f"{system}\n\n{shots}\n\n"
+    completion = f"{head}Passages:\n{block}\nQuestion: {question.strip()}\nAnswer ({name}):"
+    return Prompt(system, user, completion, language, head)
 
 
 def chat_messages(prompt: Prompt) -> list[dict[str, str]]:
@@ -137,5 +139,6 @@ def translation_prompt(text: str, language: str) -> Prompt:
     script = "" if language == "zh" else " Write names in Latin letters, with no Chinese characters."
     user = f"Translate into {name}, as one paragraph.{script}\n\n{flat(text)}\n\n{name} translation:"
     shots = "\n\n".join(f"Text: “{t}”\nLanguage: {n}\nTranslation: {a}" for t, n, a in TRANSLATION_EXAMPLES)
-    completion = f"{TRANSLATE}\n\n{shots}\n\nText: “{flat(text)}”\nLanguage: {name}\nTranslation:"
-    return Prompt(TRANSLATE, user, completion, language)
+    head = f"{TRANSLATE}\n\n{shots}\n\n"
+    completion = f"{head}Text: “{flat(text)}”\nLanguage: {name}\nTranslation:"
+    return Prompt(TRANSLATE, user, completion, language, head)

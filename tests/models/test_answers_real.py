@@ -11,6 +11,7 @@ from rag.config import PROJECT_DIR, load_settings
 from rag.evaluation import load_gold
 from rag.extraction import focus
 from rag.language import written_in
+from rag.prompting import build_prompt, translation_prompt
 from rag.records import Chunk, Outcome, Passage
 from rag.translation import translate
 from rag.verification import support
@@ -111,6 +112,26 @@ def test_a_translation_that_misreads_an_amount_is_refused_not_shown(real_embedde
     similarity = load_settings().min_translation_similarity
     english = translate(passage(ZH_TRADE, "zh"), "en", real_generator, real_embedder, similarity)
     assert english == "" or ("3 billion" in english and "2026" in english), english
+
+
+@pytest.mark.parametrize(
+    ("question", "evidence"),
+    [
+        ("When did ASEAN and New Zealand upgrade their relations?", VI_UPGRADE),
+        ("What are the four pillars of ASEAN–New Zealand cooperation?", VI_PILLARS),
+    ],
+)
+def test_a_reply_depends_on_its_prompt_not_on_what_the_model_read_before(real_generator, question, evidence):
+    """Greedy replies to the same prompt, first, after another answer, after a translation and again: each used to
+    change with the KV cache the previous prompt left (both cases measured), so that asking twice differed."""
+    answer = build_prompt(question, [passage(evidence, "vi", "ASEAN - New Zealand")], "en")
+    other = build_prompt("双方的贸易目标是多少？", [passage(ZH_TRADE, "zh")], "zh")
+    replies = []
+    for before in (None, other, translation_prompt(VI_PILLARS, "en"), answer):
+        if before is not None:
+            "".join(real_generator.stream(before))
+        replies.append("".join(real_generator.stream(answer)))
+    assert len(set(replies)) == 1, replies
 
 
 def test_the_sample_question_is_answered_in_english_with_the_summit_date_and_a_citation(real_pipeline):

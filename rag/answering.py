@@ -21,7 +21,7 @@ from rag.prompting import NOT_FOUND_MARK, build_prompt
 from rag.records import Answer, Outcome, Passage
 from rag.retrieval import retrieve
 from rag.translation import quote_evidence, translate_passages
-from rag.verification import cite_best, failed_check, invented_number
+from rag.verification import cite_best, cut_off, failed_check, invented_number
 
 CLOSE_SECOND = 0.05  # a second passage this close in relevance to the best is quoted too
 NOT_FOUND = {
@@ -161,16 +161,18 @@ def verify(
     """Keep the model's answer only when it passes every check (rag.verification); otherwise the verdict says
     which check failed and that the passages are to be quoted instead (its text is then empty).
 
-    A small model often says "not found" when the passage is in another language; with
-    `trust_not_found` False that verdict is overruled by the retrieval score and the passage is quoted.
-    With an `embedder`, a draft that forgot its marker is given that of the passage backing it best, and each
-    sentence must come within `min_support` cosine of its passages.
+    A small model often says "not found" when the passage is in another language; with `trust_not_found` False
+    that verdict is overruled by the retrieval score and the passage is quoted. A draft cut off mid-sentence (out of
+    tokens) is quoted too. With an `embedder`, a draft that forgot its marker is given that of the passage backing
+    it best, and each sentence must come within `min_support` cosine of its passages.
     """
     text = strip_invalid(raw.strip(), passages)
     if NOT_FOUND_MARK in text.upper() or text in NOT_FOUND.values():
         if trust_not_found:
             return Verdict(NOT_FOUND[language], Outcome.REFUSED)
         return Verdict("", Outcome.OVERRULED)
+    if cut_off(text):  # looked at before a forgotten marker is put at its end
+        return Verdict("", Outcome.QUOTED, "unfinished answer")
     if embedder is not None and min_support > 0:
         text = cite_best(text, passages, embedder, min_support, question, language)
     failed = failed_check(text, passages, question, language, embedder, min_support)

@@ -22,6 +22,7 @@ _LATIN = "0-9A-Za-z\u00c0-\u024f\u1e00-\u1eff'’-"  # Latin letters with Vietna
 _NAME = re.compile(f"(?<![{_LATIN}])[A-Z][{_LATIN}]*(?:\\s+[A-Z][{_LATIN}]*)*")  # never runs on into Chinese script
 _LIST_MARK = re.compile(r"\(\d{1,2}\)|(?m:^\s*\d{1,2}[.)]\s)")  # "(1) …", "1. …": the order of a list, not a fact
 _SENTENCE_START = re.compile(r"(?:^|[.!?。！？:]\s*)\W*$")
+_LAST_OF_A_SENTENCE = re.compile(r"[.!?。！？…:：\])）\"”'’」』]\s*$")  # a sentence's end, a marker, a closing quote
 _HAN_FUNCTION_CHARS = set("的是在了于和与及为将由其这那个有中之所被把也都就")
 _VERBS_OF_RESTATING = {"was", "were", "are", "did", "does", "has", "have", "had", "been", "made", "took", "place"}
 _VIETNAMESE_NUMBERS = {"mot", "hai", "ba", "bon", "sau", "bay", "tam", "chin", "muoi"}  # folded: "ba trụ cột"
@@ -74,6 +75,12 @@ def failed_check(
         if weakest < min_support:
             return f"a sentence is not backed by its passage (similarity {weakest:.2f} < {min_support:.2f})"
     return ""
+
+
+def cut_off(draft: str) -> bool:
+    """A draft that stops mid-sentence, with neither a sentence's end nor a citation marker last: the model ran out
+    of tokens before it finished ("… Nguyễn Minh Khê, Nguyễn Minh")."""
+    return bool(draft.strip()) and not _LAST_OF_A_SENTENCE.search(draft)
 
 
 def stated_quantities(answer: str) -> Quantities:

@@ -42,7 +42,7 @@ def test_respond_streams_then_shows_checked_answer_with_linked_sources(ui: Servi
 
 
 def test_final_text_replaces_a_draft_that_fails_a_check_and_says_which(fake_pipeline: Pipeline) -> None:
-    draft = "The kiwi has laid eggs since 2016 [7]"  # 2016: in the panda document, which it does not cite
+    draft = "The kiwi has laid eggs since 2016 [7]."  # 2016: in the panda document, which it does not cite
     replying = replace(fake_pipeline, generator=EchoGenerator(draft))
     messages = run(Service(replying), "How many eggs does the kiwi lay?")[-1][0]
     assert "2016" not in messages[-1]["content"] and "[7]" not in messages[-1]["content"]

@@ -47,6 +47,8 @@ def test_a_response_read_only_for_its_answer_runs_to_the_end() -> None:
         ("Luxon visited Vietnam.", False, Outcome.QUOTED, "no citation"),
         ("Luxon thăm Việt Nam [1].", False, Outcome.QUOTED, "wrong language"),
         ("When did Luxon visit Vietnam? [1]", False, Outcome.QUOTED, "restates the question"),
+        ("Luxon visited Vietnam in 2024 [1] and met Prime Minister", False, Outcome.QUOTED, "unfinished answer"),
+        ("Luxon visited Vietnam in 2024 and met Prime Minister", False, Outcome.QUOTED, "unfinished answer"),
         ("NOT FOUND", False, Outcome.OVERRULED, ""),
         ("NOT FOUND", True, Outcome.REFUSED, ""),
     ],

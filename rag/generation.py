@@ -12,7 +12,7 @@ import numpy as np
 
 from rag.errors import MissingDependency, ModelMissing
 from rag.preflight import ensure_engine_runs
-from rag.prompting import Prompt, chat_messages
+from rag.prompting import Prompt, build_prompt, chat_messages, translation_prompt
 
 STOP = ["\n"]  # base-model answers are one line, as in the worked examples
 # UTF-8 lead bytes of U+3000-U+9FFF (CJK punctuation, kana, Han): a token holding one writes Chinese script.
@@ -73,8 +73,11 @@ class LlamaCppGenerator:
         return bool(self.llm.metadata.get("tokenizer.chat_template"))
 
     def warm_up(self) -> None:
-        """Load the model and build its Chinese-script mask now, so that the first question waits for neither."""
+        """Load the model, build its Chinese-script mask and read the instructions of answers and translations now,
+        so that the first question waits for none of them."""
         self._cjk_offsets()
+        for prompt in (build_prompt("", [], "en"), translation_prompt("", "en")):
+            self._start_from_head(prompt)
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         """Yield the answer's text pieces as the model writes them (greedy decoding). A reply due in English or

@@ -11,6 +11,7 @@ from rag.config import PROJECT_DIR, load_settings
 from rag.evaluation import load_gold
 from rag.extraction import focus
 from rag.language import written_in
+from rag.pipeline import make_generator
 from rag.prompting import build_prompt, translation_prompt
 from rag.records import Chunk, Outcome, Passage
 from rag.translation import translate
@@ -132,6 +133,14 @@ def test_a_reply_depends_on_its_prompt_not_on_what_the_model_read_before(real_ge
             "".join(real_generator.stream(before))
         replies.append("".join(real_generator.stream(answer)))
     assert len(set(replies)) == 1, replies
+
+
+def test_a_generator_warmed_up_for_the_first_question_replies_as_any_other(real_settings, real_generator):
+    """Warming up reads the instructions ahead of the first question; the reply must not change with it."""
+    answer = build_prompt("When did ASEAN and New Zealand upgrade their relations?", [passage(VI_UPGRADE, "vi")], "en")
+    warmed = make_generator(real_settings)
+    warmed.warm_up()
+    assert "".join(warmed.stream(answer)) == "".join(real_generator.stream(answer))
 
 
 def test_the_sample_question_is_answered_in_english_with_the_summit_date_and_a_citation(real_pipeline):

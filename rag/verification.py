@@ -22,7 +22,8 @@ _LATIN = "0-9A-Za-z\u00c0-\u024f\u1e00-\u1eff'’-"  # Latin letters with Vietna
 _NAME = re.compile(f"(?<![{_LATIN}])[A-Z][{_LATIN}]*(?:\\s+[A-Z][{_LATIN}]*)*")  # never runs on into Chinese script
 _LIST_MARK = re.compile(r"\(\d{1,2}\)|(?m:^\s*\d{1,2}[.)]\s)")  # "(1) …", "1. …": the order of a list, not a fact
 _SENTENCE_START = re.compile(r"(?:^|[.!?。！？:]\s*)\W*$")
-_LAST_OF_A_SENTENCE = re.compile(r"[.!?。！？…:：\])）\"”'’」』]\s*$")  # a sentence's end, a marker, a closing quote
+# What a finished draft ends with: a sentence's end, a marker, a closing quote; a colon is `failed_check`'s to refuse.
+_LAST_OF_A_SENTENCE = re.compile(r"[.!?。！？…:：\])）\"”'’」』]\s*$")
 _HAN_FUNCTION_CHARS = set("的是在了于和与及为将由其这那个有中之所被把也都就")
 _VERBS_OF_RESTATING = {"was", "were", "are", "did", "does", "has", "have", "had", "been", "made", "took", "place"}
 _VIETNAMESE_NUMBERS = {"mot", "hai", "ba", "bon", "sau", "bay", "tam", "chin", "muoi"}  # folded: "ba trụ cột"

@@ -1,5 +1,6 @@
 """The answer stage with the real models (slow): the semantic support check on real multilingual sentence pairs,
-translation checked against its original, and the sample question answered in English."""
+the span cut of a list, translation checked against its original, replies that depend on their prompt only (after
+any earlier prompt, and after warming up), and the sample question answered in English."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """`python -m bench.answer_latency [--questions N]`: time to first piece and whole-answer time of `ask()` with the
 default models, per outcome, over gold questions taken in turn from each language, the checks of each draft
 with and without remembering the vectors they made, and an answer's first piece after another answer and after a
-translation; writes its section of bench/REPORT.md."""
+translation, and whole drafts with and without each token's probability noted; writes its section of
+bench/REPORT.md."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from bench.report import Section, write_sections
 from bench.timing import load_average
 from bench.workload import gold_questions, sample_questions
+from rag import generation
 from rag.answering import ask, verify
 from rag.config import load_settings
 from rag.evaluation import GoldItem
@@ -50,7 +52,8 @@ def measure(count: int) -> tuple[Section, dict]:
             for name, seconds in check_times(answer, pipeline).items():
                 checks[name].append(seconds)
     switches = switch_times(rows, pipeline)
-    return _render(settings.gguf_path.name, rows, checks, switches), {"rows": rows, "checks": checks}
+    noting = noting_times(rows, pipeline)
+    return _render(settings.gguf_path.name, rows, checks, switches, noting), {"rows": rows, "checks": checks}
 
 
 def switch_times(rows: list[Row], pipeline: Pipeline) -> dict[str, list[float]]:
@@ -72,6 +75,29 @@ def switch_times(rows: list[Row], pipeline: Pipeline) -> dict[str, list[float]]:
                 generator._heads.clear()  # type: ignore[attr-defined]  # the local GGUF generator's kept contexts
             times[name].append(_first_piece(generator, second))
     return times
+
+
+def noting_times(rows: list[Row], pipeline: Pipeline) -> dict[str, list[float]]:
+    """Whole drafts with each token's probability noted, as the local generator does for the doubt of an answer,
+    and with a logits processor in its place that notes nothing, alternated on the same prompts."""
+    noting = generation.noting_probability
+    times: dict[str, list[float]] = {"probability noted": [], "nothing noted": []}
+    drafted = [answer for *_, answer in rows if answer.passages]
+    try:
+        for answer in drafted:
+            prompt = build_prompt(answer.question, answer.passages, answer.language)
+            for name in times:
+                generation.noting_probability = noting if name == "probability noted" else _noting_nothing
+                started = time.perf_counter()
+                "".join(pipeline.generator.stream(prompt))
+                times[name].append(time.perf_counter() - started)
+    finally:
+        generation.noting_probability = noting
+    return times
+
+
+def _noting_nothing(probabilities: list[float]) -> generation.Processor:
+    return lambda input_ids, scores: scores
 
 
 def _first_piece(generator: Generator, prompt: Prompt) -> float:
@@ -102,7 +128,11 @@ def _p50(values: list[float]) -> float:
 
 
 def _render(
-    generator: str, rows: list[Row], checks: dict[str, list[float]], switches: dict[str, list[float]]
+    generator: str,
+    rows: list[Row],
+    checks: dict[str, list[float]],
+    switches: dict[str, list[float]],
+    noting: dict[str, list[float]],
 ) -> Section:
     s = Section("11. Answer latency with the default generator")
     firsts = [first for _, first, _, _ in rows if first is not None]
@@ -166,6 +196,19 @@ def _render(
     s.table(
         ["answer's first piece", "p50 s", "max s"],
         [(name, _p50(values), max(values, default=0.0)) for name, values in switches.items()],
+    )
+    noted, plain_draft = _p50(noting["probability noted"]), _p50(noting["nothing noted"])
+    s.text(
+        "The probability of each token, which marks a kept answer the model was unsure of, is noted by a logits "
+        "processor that reads the scores the greedy choice is made from. Whole drafts of the "
+        f"{len(noting['nothing noted'])} answers above, with it and with a processor that notes nothing, alternated.",
+    )
+    s.table(
+        ["whole draft", "p50 s", "max s"],
+        [
+            *((name, _p50(values), max(values, default=0.0)) for name, values in noting.items()),
+            ("ratio", noted / plain_draft if plain_draft else float("nan"), ""),
+        ],
     )
     return s
 

@@ -21,7 +21,7 @@ from rag.prompting import NOT_FOUND_MARK, build_prompt
 from rag.records import Answer, Outcome, Passage
 from rag.retrieval import retrieve
 from rag.translation import quote_evidence, translate_passages
-from rag.verification import cite_best, cut_off, failed_check, invented_number
+from rag.verification import cite_best, cut_off, failed_check, invented_number, least_sure
 
 CLOSE_SECOND = 0.05  # a second passage this close in relevance to the best is quoted too
 NOT_FOUND = {
@@ -95,6 +95,7 @@ class Verdict:
     reason: str = ""
     cited: tuple[Passage, ...] = ()  # the passages (or the spans of them) that the text's markers point at
     translations: Mapping[int, str] = field(default_factory=dict)  # passage number -> its translation
+    doubt: str = ""  # in a kept draft, the word the model was unsure of (see `doubt`)
 
 
 def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Generator[str, None, Answer]:
@@ -116,12 +117,16 @@ def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Genera
         verdict = Verdict(NOT_FOUND[language], Outcome.GATED, f"best passage relevance {shown:.3f} < {needed:.2f}")
     else:
         passages = answer_spans(passages, query, pipeline.embedder, settings.span_chars)
+        pieces = []
         for piece in pipeline.generator.stream(build_prompt(question, passages, language)):
-            draft += piece
+            pieces.append(piece)
             yield piece
+        draft = "".join(pieces)
         timings["draft_s"] = time.perf_counter() - started
         trust_not_found = passages[0].relevance < settings.trust_not_found_below
         verdict = verify(draft, passages, question, language, trust_not_found, pipeline.embedder, settings.min_support)
+        if verdict.outcome is Outcome.ANSWERED:
+            verdict = replace(verdict, doubt=doubt(pieces, question, settings.doubt_below))
         retrieved = [hit.chunk for hit in found.hits]
         if verdict.outcome is Outcome.QUOTED and (invented := invented_number(draft, question, retrieved)):
             reason = f"{verdict.reason}; {invented} is in no retrieved passage"
@@ -136,6 +141,7 @@ def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Genera
         verdict.outcome,
         draft=draft,
         reason=verdict.reason,
+        doubt=verdict.doubt,
         citations=citations_for(verdict.text, verdict.cited, verdict.translations),
         retrieved=found.hits,
         passages=tuple(passages),
@@ -179,6 +185,16 @@ def verify(
     if failed:
         return Verdict("", Outcome.QUOTED, failed)
     return Verdict(text, Outcome.ANSWERED, cited=tuple(passages))
+
+
+def doubt(pieces: Sequence[str], question: str, below: float) -> str:
+    """The word of a draft that the reader should check against its source ("" if none): the one the model added to
+    the question with the least probability, when that is under `below`. A small model's wrong answers are, far
+    more often than its right ones, those it was unsure of while writing (eval/REPORT.md)."""
+    weakest = least_sure(pieces, question)
+    if weakest is None or weakest[1] >= below:
+        return ""
+    return f"“{weakest[0]}” (probability {weakest[1]:.2f})"
 
 
 def quote_instead(verdict: Verdict, passages: Sequence[Passage], language: str, pipeline: Pipeline) -> Verdict:

@@ -90,9 +90,9 @@ def print_answer(result: Answer) -> None:
     draft = result.draft.strip()
     if draft:
         print()
+    if result.note():
+        print(f"({result.note()})")
     if result.text != draft:
-        if result.note():
-            print(f"({result.note()})")
         print(result.text)
     for c in result.citations:
         where = f"{c.source} p. {c.page}, chars {c.start}-{c.end}" if c.page else f"{c.source}:{c.start}-{c.end}"

@@ -101,6 +101,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     answered = [r for r in answerable if not r["abstained"] and r["cited"]]
+    drafts = [r for r in answerable if r["outcome"] == "answered"]  # the model's own words kept as the answer
+    doubted = [r for r in drafts if r["doubt"]]
     latencies = sorted(r["latency_s"] for r in rows)
     return {
         "questions": len(rows),
@@ -115,6 +117,10 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float | None]:
         "citation_recall": _share(answerable, lambda r: r["cited_gold"] > 0),
         "abstention_unanswerable": _share(unanswerable, lambda r: r["abstained"]),
         "false_abstention": _share(answerable, lambda r: r["abstained"]),
+        "drafts_kept": _share(answerable, lambda r: r["outcome"] == "answered"),
+        "kept_draft_accuracy": _share(drafts, lambda r: r["correct"]),
+        "doubted_drafts": _share(drafts, lambda r: r["doubt"]),
+        "doubted_draft_accuracy": _share(doubted, lambda r: r["correct"]),
         "language_ok": _share(rows, lambda r: r["language_ok"]),
         "lead_language_ok": _share(rows, lambda r: r["lead_language_ok"]),
         "latency_p50_s": statistics.median(latencies) if latencies else None,

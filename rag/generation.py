@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,12 +11,14 @@ from typing import Any
 import numpy as np
 
 from rag.errors import MissingDependency, ModelMissing
+from rag.models import Piece
 from rag.preflight import ensure_engine_runs
 from rag.prompting import Prompt, build_prompt, chat_messages, translation_prompt
 
 STOP = ["\n"]  # base-model answers are one line, as in the worked examples
 # UTF-8 lead bytes of U+3000-U+9FFF (CJK punctuation, kana, Han): a token holding one writes Chinese script.
 CJK_LEAD_BYTES = frozenset(range(0xE3, 0xEA))
+Processor = Callable[[np.ndarray, np.ndarray], np.ndarray]  # a logits processor: (tokens so far, scores) -> scores
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,13 @@ class LlamaCppGenerator:
         for prompt in (build_prompt("", [], "en"), translation_prompt("", "en")):
             self._start_from_head(prompt)
 
-    def stream(self, prompt: Prompt) -> Iterator[str]:
-        """Yield the answer's text pieces as the model writes them (greedy decoding). A reply due in English or
-        Vietnamese cannot write Chinese script: small multilingual models otherwise slip "新西兰" into English."""
-        processors = [self._without_cjk] if prompt.language in ("en", "vi") else None
+    def stream(self, prompt: Prompt) -> Iterator[Piece]:
+        """Yield the answer's text pieces as the model writes them (greedy decoding), each with the least
+        probability the model gave a token of it. A reply due in English or Vietnamese cannot write Chinese script:
+        small multilingual models otherwise slip "新西兰" into English."""
+        probabilities: list[float] = []  # of the tokens chosen since the last piece
+        processors: list[Processor] = [self._without_cjk] if prompt.language in ("en", "vi") else []
+        processors.append(noting_probability(probabilities))  # last: it sees the scores the choice is made from
         self._start_from_head(prompt)
         if self.has_chat_template:
             chunks = self.llm.create_chat_completion(
@@ -92,10 +97,7 @@ class LlamaCppGenerator:
                 stream=True,
                 logits_processor=processors,
             )
-            for chunk in chunks:
-                piece = chunk["choices"][0]["delta"].get("content")
-                if piece:
-                    yield piece
+            texts = (chunk["choices"][0]["delta"].get("content") for chunk in chunks)
         else:
             chunks = self.llm(
                 prompt.completion,
@@ -105,8 +107,11 @@ class LlamaCppGenerator:
                 stream=True,
                 logits_processor=processors,
             )
-            for chunk in chunks:
-                yield chunk["choices"][0]["text"]
+            texts = (chunk["choices"][0]["text"] for chunk in chunks)
+        for text in texts:
+            if text:
+                yield Piece(text, min(probabilities, default=None))
+                probabilities.clear()
 
     def _start_from_head(self, prompt: Prompt) -> None:
         """Make llama.cpp hold the KV cache of the prompt's fixed head alone: its instructions (and, for a base
@@ -150,6 +155,17 @@ class LlamaCppGenerator:
         if self._no_cjk is None:
             self._no_cjk = cjk_mask(self.llm)
         return self._no_cjk
+
+
+def noting_probability(probabilities: list[float]) -> Processor:
+    """A logits processor that leaves the scores as they are and appends the probability of the likeliest token,
+    the one greedy decoding chooses, to `probabilities`."""
+
+    def note(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        probabilities.append(float(1.0 / np.exp(scores - scores.max()).sum()))
+        return scores
+
+    return note
 
 
 def cjk_mask(llm: Any) -> np.ndarray:

@@ -33,8 +33,20 @@ class Embedder(Protocol):
         """Load the model now rather than on first use."""
 
 
+class Piece(str):
+    """A piece of a generator's streamed text, with the least probability the model gave a token of it (None where
+    the engine does not say). It is text: whoever needs only the words reads it as a str."""
+
+    probability: float | None
+
+    def __new__(cls, text: str, probability: float | None = None) -> Piece:
+        piece = super().__new__(cls, text)
+        piece.probability = probability
+        return piece
+
+
 class Generator(Protocol):
-    """Writes an answer to a prompt, streamed as text pieces."""
+    """Writes an answer to a prompt, streamed as text pieces (a `Piece` also says how sure the model was)."""
 
     @property
     def model_id(self) -> str: ...

@@ -112,6 +112,7 @@ class Answer:
     outcome: Outcome
     draft: str = ""  # the model's text as it streamed ("" when gated)
     reason: str = ""  # the check the draft failed (quoted), or why nothing was generated (gated)
+    doubt: str = ""  # the word of a kept draft that the model was unsure of, with its probability ("" if none)
     citations: tuple[Citation, ...] = ()
     retrieved: tuple[Hit, ...] = ()
     passages: tuple[Passage, ...] = ()
@@ -126,9 +127,12 @@ class Answer:
         return self.timings.get("total_s", 0.0)
 
     def note(self) -> str:
-        """One line on why the text differs from the model's draft ("" when the draft is the answer)."""
+        """One line on why the text differs from the model's draft, or on the word of a kept draft to check against
+        its source ("" when there is nothing to say)."""
         return {
-            Outcome.ANSWERED: "",
+            Outcome.ANSWERED: f"the model was unsure of {self.doubt}: check it against the source"
+            if self.doubt
+            else "",
             Outcome.QUOTED: f"the draft failed a check ({self.reason}), so the documents are quoted instead",
             Outcome.OVERRULED: "the model said NOT FOUND, but the passages are relevant enough, so they are quoted",
             Outcome.GATED: f"no passage is relevant enough to answer from: {self.reason}",
@@ -143,6 +147,7 @@ class Answer:
             "abstained": self.abstained,
             "outcome": self.outcome.value,
             "reason": self.reason,
+            "doubt": self.doubt,
             "draft": self.draft,
             "language": self.language,
             "citations": [asdict(c) for c in self.citations],

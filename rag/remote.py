@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from rag.engine import Engine
+from rag.models import Piece
 from rag.prompting import Prompt, chat_messages
 
 EMBED_BATCH = 32
@@ -30,9 +32,10 @@ class RemoteGenerator:
         """Ask the server for its model now, so that a wrong URL shows before the first question."""
         self.engine.model  # noqa: B018
 
-    def stream(self, prompt: Prompt) -> Iterator[str]:
-        """Yield the answer's text pieces as the engine sends them; closing the iterator closes the connection,
-        which stops the engine's generation."""
+    def stream(self, prompt: Prompt) -> Iterator[Piece]:
+        """Yield the answer's text pieces as the engine sends them, with their tokens' least probability where the
+        engine reports log-probabilities; closing the iterator closes the connection, which stops the engine's
+        generation."""
         with self.engine.errors():
             chunks = self.engine.client.chat.completions.create(
                 model=self.engine.model,
@@ -40,13 +43,14 @@ class RemoteGenerator:
                 max_tokens=self.max_tokens,
                 temperature=0.0,
                 stream=True,
+                logprobs=True,
             )
             with chunks:
                 received = 0
                 for received, chunk in enumerate(chunks, 1):  # noqa: B007 - the count is read after the loop
-                    piece = self._text(chunk)
-                    if piece:
-                        yield piece
+                    text = self._text(chunk)
+                    if text:
+                        yield Piece(text, self._probability(chunk))
                 if not received:
                     raise self.engine.malformed("an empty stream")
 
@@ -60,6 +64,13 @@ class RemoteGenerator:
         if content is not None and not isinstance(content, str):
             raise self.engine.malformed("content is not text")
         return content or ""
+
+    @staticmethod
+    def _probability(chunk: Any) -> float | None:
+        """The least probability among the chunk's tokens, from the log-probabilities some engines send."""
+        tokens = getattr(getattr(chunk.choices[0], "logprobs", None), "content", None) or []
+        logprobs = [token.logprob for token in tokens if isinstance(getattr(token, "logprob", None), (int, float))]
+        return math.exp(min(logprobs)) if logprobs else None
 
 
 class RemoteEmbedder:

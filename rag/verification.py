@@ -12,7 +12,7 @@ import numpy as np
 from rag.chunking import split_sentences
 from rag.citations import cited_numbers, without_markers
 from rag.language import HAN, fold, written_in
-from rag.models import Embedder
+from rag.models import Embedder, Piece
 from rag.prompting import DATE_MARK
 from rag.quantities import Quantities, read_quantities
 from rag.records import Chunk, Passage
@@ -82,6 +82,20 @@ def cut_off(draft: str) -> bool:
     """A draft that stops mid-sentence, with neither a sentence's end nor a citation marker last: the model ran out
     of tokens before it finished ("… Nguyễn Minh Khê, Nguyễn Minh")."""
     return bool(draft.strip()) and not _LAST_OF_A_SENTENCE.search(draft)
+
+
+def least_sure(pieces: Sequence[str], question: str) -> tuple[str, float] | None:
+    """The piece of a draft that the model gave the least probability, among those with a letter or digit that the
+    question does not hold: what the model added to the question ("吉隆坡", "peace") rather than copied from it. None
+    when the generator gave no probabilities."""
+    asked = question.casefold()
+    scored = [
+        (piece.strip(), piece.probability)
+        for piece in pieces
+        if isinstance(piece, Piece) and piece.probability is not None
+        if any(c.isalnum() for c in piece) and piece.strip().casefold() not in asked
+    ]
+    return min(scored, key=lambda scored_piece: scored_piece[1], default=None)
 
 
 def stated_quantities(answer: str) -> Quantities:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.fakes import HashEmbedder
 
-MODES = ("ok", "unsupported", "500", "malformed", "wrong-shape", "hang")
+MODES = ("ok", "unsupported", "no-logprobs", "500", "malformed", "wrong-shape", "hang")
 
 
 class FakeEngine:
@@ -86,14 +86,13 @@ def _handler(engine: FakeEngine) -> type[BaseHTTPRequestHandler]:
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.end_headers()
-            for piece in pieces:
-                chunk = {
-                    "id": "x",
-                    "object": "chat.completion.chunk",
-                    "created": 0,
-                    "model": "fake-model",
-                    "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
-                }
+            for n, piece in enumerate(pieces, 1):
+                choice: dict[str, Any] = {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+                if body.get("logprobs") and engine.mode != "no-logprobs":  # the n-th piece's token: logprob -n/10
+                    token = {"token": piece, "logprob": -n / 10, "bytes": None, "top_logprobs": []}
+                    choice["logprobs"] = {"content": [token]}
+                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fake-model"}
+                chunk["choices"] = [choice]
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.write(b"data: [DONE]\n\n")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.lexical import tokenize
+from rag.models import Piece
 from rag.prompting import TRANSLATE, Prompt
 
 
@@ -49,7 +50,8 @@ class EchoGenerator:
     (source text -> its translation; anything else is "translated" to nothing). Records the prompts it saw.
 
     With `pieces` and `delay` it streams the answer in that many pieces, pausing before each, like a slow model;
-    with `log` it appends a line per piece written and "closed" when it is stopped before the end.
+    with `log` it appends a line per piece written and "closed" when it is stopped before the end. With
+    `probability`, the pieces of a reply say the model gave their tokens that probability.
     """
 
     model_id = "echo"
@@ -61,8 +63,10 @@ class EchoGenerator:
         pieces: int = 2,
         delay: float = 0.0,
         log: Path | None = None,
+        probability: float | None = None,
     ) -> None:
         self.reply = reply
+        self.probability = probability
         self.translations = translations or {}
         self.pieces = pieces
         self.delay = delay
@@ -79,7 +83,7 @@ class EchoGenerator:
             yield self.translations.get(source, "")
             return
         if self.reply is not None:
-            yield self.reply
+            yield Piece(self.reply, self.probability)
             return
         first = re.search(r"^\[1\] \([^)]*\) (.*)$", prompt.user, re.MULTILINE)
         text = (first.group(1) if first else "") + " [1]"

@@ -118,7 +118,7 @@ def citations(answer: Answer) -> list[dict[str, Any]]:
 
 
 def completion(answer: Answer) -> dict[str, Any]:
-    """The checked answer as a chat.completion, with citations, abstained and outcome beside the choices."""
+    """The checked answer as a chat.completion, with citations, abstained, outcome and doubt beside the choices."""
     return {
         "id": completion_id(),
         "object": "chat.completion",
@@ -135,6 +135,7 @@ def completion(answer: Answer) -> dict[str, Any]:
         "citations": citations(answer),
         "abstained": answer.abstained,
         "outcome": answer.outcome.value,
+        "doubt": answer.doubt,
     }
 
 
@@ -157,11 +158,16 @@ class Chunks:
 
     def final(self, answer: Answer, draft: str) -> str:
         """The last chunk: what the draft lacks of the checked answer (why it was replaced, then the answer),
-        and the answer's citations, abstained, outcome and checked text."""
+        and the answer's citations, abstained, outcome, doubt and checked text."""
         tail = "" if answer.text == draft.strip() else answer.text
         if tail and draft.strip():
             tail = f"\n\n({answer.note()})\n\n{tail}"
-        extra = {"abstained": answer.abstained, "outcome": answer.outcome.value, "answer": answer.text}
+        extra = {
+            "abstained": answer.abstained,
+            "outcome": answer.outcome.value,
+            "doubt": answer.doubt,
+            "answer": answer.text,
+        }
         return self.delta({"content": tail} if tail else {}, "stop", citations=citations(answer), **extra)
 
 

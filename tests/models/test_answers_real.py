@@ -1,6 +1,7 @@
 """The answer stage with the real models (slow): the semantic support check on real multilingual sentence pairs,
 the span cut of a list, translation checked against its original, replies that depend on their prompt only (after
-any earlier prompt, and after warming up), and the sample question answered in English."""
+any earlier prompt, and after warming up), the probability each piece carries and the doubt it marks an answer with,
+and the sample question answered in English."""
 
 from __future__ import annotations
 
@@ -142,6 +143,28 @@ def test_a_generator_warmed_up_for_the_first_question_replies_as_any_other(real_
     warmed = make_generator(real_settings)
     warmed.warm_up()
     assert "".join(warmed.stream(answer)) == "".join(real_generator.stream(answer))
+
+
+def test_each_piece_carries_the_probability_the_model_gave_it(real_generator):
+    """Greedy decoding copies most tokens with near certainty and hesitates over a few: the probabilities the
+    unsure-answer check reads must be the model's own, not a constant."""
+    answer = build_prompt(
+        "What are the four pillars of ASEAN–New Zealand cooperation?", [passage(VI_PILLARS, "vi")], "en"
+    )
+    probabilities = [piece.probability for piece in real_generator.stream(answer)]
+    assert probabilities and all(0.0 < p <= 1.0 for p in probabilities), probabilities
+    assert max(probabilities) > 0.9 and min(probabilities) < 0.9, probabilities
+
+
+def test_an_answer_the_model_was_unsure_of_is_marked_and_a_copied_one_is_not(real_pipeline):
+    """The four pillars: the 1.5B model writes "peace, prosperity, human rights, and the rule of law", two of them
+    invented, and gives "peace" a probability of 0.13. The year of the ASEAN–Korea upgrade is copied with certainty."""
+    unsure = ask(
+        "What are the four pillars of cooperation agreed at the ASEAN–New Zealand Commemorative Summit?", real_pipeline
+    )
+    assert unsure.answer().outcome == Outcome.ANSWERED and unsure.answer().doubt, unsure.answer().text
+    sure = ask("Quan hệ ASEAN - Hàn Quốc được nâng cấp lên Đối tác Chiến lược toàn diện vào năm nào?", real_pipeline)
+    assert sure.answer().outcome == Outcome.ANSWERED and "2024" in sure.answer().text and not sure.answer().doubt
 
 
 def test_the_sample_question_is_answered_in_english_with_the_summit_date_and_a_citation(real_pipeline):

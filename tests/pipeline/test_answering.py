@@ -78,6 +78,18 @@ def test_a_number_in_no_retrieved_passage_means_the_documents_do_not_answer(fake
     assert result.draft == reply and not result.citations and "12 is in no retrieved passage" in result.note()
 
 
+def test_an_answer_the_model_was_unsure_of_is_kept_and_marked_for_checking(fake_pipeline):
+    question, reply = "What eggs does the kiwi bird lay?", "The kiwi lays very large eggs [1]."
+    for probability, doubt in ((0.9, ""), (0.1, f"“{reply}” (probability 0.10)")):
+        result = ask(question, replace(fake_pipeline, generator=EchoGenerator(reply, probability=probability))).answer()
+        assert (result.outcome, result.text, result.doubt) == (Outcome.ANSWERED, reply, doubt)
+    assert result.note().startswith("the model was unsure of") and result.to_dict()["doubt"] == doubt
+    quoted = ask(
+        question, replace(fake_pipeline, generator=EchoGenerator("It has laid eggs since 2016 [1].", probability=0.1))
+    )
+    assert quoted.answer().outcome == Outcome.QUOTED and quoted.answer().doubt == ""  # only a kept draft has one
+
+
 def test_verify_keeps_a_grounded_answer_and_names_the_failed_check(fake_pipeline):
     passages = retrieve("gạo xuất khẩu 2023", fake_pipeline, top_k=3).passages
     question = "How much rice did Vietnam export?"
@@ -108,7 +120,8 @@ def test_the_json_form_keeps_the_keys_and_adds_how_the_answer_came_about(fake_pi
     data = ask("What eggs does the kiwi bird lay?", replace(fake_pipeline, generator=EchoGenerator(reply))).answer()
     record = data.to_dict()
     assert list(record) == [
-        "answer", "abstained", "outcome", "reason", "draft", "language", "citations", "retrieved", "latency_s"
+        "answer", "abstained", "outcome", "reason", "doubt", "draft", "language", "citations", "retrieved",
+        "latency_s",
     ]  # fmt: skip
     assert (record["outcome"], record["reason"], record["draft"]) == (
         "quoted",

@@ -75,7 +75,7 @@ def test_openai_client_gets_the_checked_answer_with_citations(server: Server) ->
     assert completion.object == "chat.completion" and completion.choices[0].finish_reason == "stop"
     assert text is not None and "New Zealand" in text and "[1]" in text
     extra = completion.model_extra or {}
-    assert extra["abstained"] is False and extra["outcome"] == "answered"
+    assert extra["abstained"] is False and extra["outcome"] == "answered" and extra["doubt"] == ""
     [citation] = extra["citations"]
     assert {"n", "source", "title", "date", "start", "end", "page", "text"} <= set(citation)
     assert citation["page"] is None  # a text file has no pages
@@ -92,7 +92,7 @@ def test_openai_client_streams_chunks_with_citations_in_the_last(server: Server)
     assert len({c.id for c in chunks}) == 1 and chunks[0].choices[0].delta.role == "assistant"
     last = chunks[-1]
     assert last.choices[0].finish_reason == "stop"
-    assert (last.model_extra or {})["citations"][0]["source"] == "en.txt"
+    assert (last.model_extra or {})["citations"][0]["source"] == "en.txt" and (last.model_extra or {})["doubt"] == ""
     assert "".join(pieces) == (last.model_extra or {})["answer"]
     assert all(not (c.model_extra or {}).get("citations") for c in chunks[:-1])
 

@@ -3,6 +3,7 @@ in the index, and each engine failure as one line, in the pipeline, the CLI, the
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -30,6 +31,8 @@ from rag.errors import (
 )
 from rag.indexing import index_files
 from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
+from rag.prompting import build_prompt
+from rag.records import Chunk, Passage
 from rag.remote import RemoteEmbedder, RemoteGenerator
 from rag.web.chat import ChatState, respond
 from rag.web.service import Service
@@ -115,6 +118,20 @@ def test_the_whole_pipeline_runs_on_remote_engines(engine: FakeEngine, corpus: P
     assert pipeline.generator.model_id == "remote:fake-model"
 
 
+def test_remote_pieces_carry_the_probability_the_engine_reports(engine: FakeEngine) -> None:
+    text = "The kiwi is a flightless bird native to New Zealand."
+    chunk = Chunk("en.txt", 0, len(text), text, "en", "Kiwi birds", None, ((0, len(text)),))
+    prompt = build_prompt("Where is the kiwi native to?", [Passage(1, chunk, 0, len(text), text, 0.8)], "en")
+    pieces = list(RemoteGenerator(engine.url, "fake-model", timeout_s=5).stream(prompt))
+    assert len(pieces) > 1  # the fake engine gives its n-th piece a logprob of -n/10
+    assert [piece.probability for piece in pieces] == pytest.approx(
+        [math.exp(-n / 10) for n in range(1, len(pieces) + 1)]
+    )
+    with FakeEngine("no-logprobs") as silent:
+        pieces = list(RemoteGenerator(silent.url, "fake-model", timeout_s=5).stream(prompt))
+    assert pieces and all(piece.probability is None for piece in pieces)
+
+
 def test_an_index_built_with_another_embedder_is_refused(engine: FakeEngine, fake_pipeline: Pipeline) -> None:
     settings = fake_pipeline.settings.with_(embed_url=engine.url, embed_model="other-embedder")
     with pytest.raises(IndexProblem, match=r"built with hash-embedder .* settings ask for remote:other-embedder"):
@@ -144,8 +161,6 @@ def test_a_closed_port_is_connection_refused() -> None:
 
 
 def app_prompt():  # a real prompt from the prompting stage
-    from rag.prompting import build_prompt
-
     return build_prompt("Where?", [], "en")
 
 

@@ -6,10 +6,12 @@ from collections.abc import Generator
 
 import pytest
 
-from rag.answering import NOT_FOUND, Response, verify
+from rag.answering import NOT_FOUND, Response, doubt, verify
 from rag.citations import citations_for
+from rag.models import Piece
 from rag.records import Answer, Chunk, Outcome, Passage
 from rag.translation import quote_evidence
+from rag.verification import least_sure
 from rag.web.render import answer_html
 
 TEXT = "Thủ tướng New Zealand Christopher Luxon thăm Việt Nam năm 2024."
@@ -58,6 +60,34 @@ def test_verify_names_how_the_answer_came_about(draft, trusted, outcome, reason)
     assert (verdict.outcome, verdict.reason) == (outcome, reason)
     expected = {Outcome.ANSWERED: draft, Outcome.REFUSED: NOT_FOUND["en"]}.get(outcome, "")  # "": quote instead
     assert verdict.text == expected
+
+
+UNSURE = [
+    Piece("Luxon", 0.05),
+    Piece(" visited", 0.9),
+    Piece(" Hanoi", 0.2),
+    Piece(" in 2024", 0.97),
+    Piece(" [1].", 0.3),
+]
+
+
+def test_the_least_sure_piece_is_one_the_model_added_to_the_question() -> None:
+    # "Luxon" is copied from the question and " [1]." has no word: only what the answer adds is weighed
+    assert least_sure(UNSURE, QUESTION) == ("Hanoi", 0.2)
+    assert least_sure(["Luxon visited Hanoi [1]."], QUESTION) is None  # an engine that gives no probabilities
+    assert least_sure([Piece(" Hanoi", None)], QUESTION) is None
+
+
+def test_a_kept_answer_names_the_word_the_model_was_unsure_of_under_the_bar() -> None:
+    assert doubt(UNSURE, QUESTION, below=0.25) == "“Hanoi” (probability 0.20)"
+    assert doubt(UNSURE, QUESTION, below=0.2) == ""  # 0.20 is not under 0.20
+    assert doubt(UNSURE, QUESTION, below=0.0) == ""  # never
+    assert doubt(["Luxon visited Hanoi [1]."], QUESTION, below=0.25) == ""
+    answer = Answer(QUESTION, "Luxon visited Hanoi [1].", "en", Outcome.ANSWERED, doubt="“Hanoi” (probability 0.20)")
+    assert answer.note() == "the model was unsure of “Hanoi” (probability 0.20): check it against the source"
+    assert answer.to_dict()["doubt"] == "“Hanoi” (probability 0.20)"
+    assert "unsure of “Hanoi”" in answer_html(answer, 1)
+    assert Answer(QUESTION, "Luxon visited Vietnam in 2024 [1].", "en", Outcome.ANSWERED).note() == ""
 
 
 def test_quoted_evidence_is_marked_as_untranslated_or_as_a_machine_translation() -> None:

@@ -135,6 +135,11 @@ def test_settings_are_validated_with_the_bad_value_named(monkeypatch):
         load_settings()
     monkeypatch.setenv("RAG_TOP_K", "3")
     assert load_settings().top_k == 3
+    monkeypatch.setenv("RAG_DOUBT_BELOW", "0")
+    assert load_settings().doubt_below == 0.0  # the doubt mark turned off
+    monkeypatch.setenv("RAG_DOUBT_BELOW", "1.5")
+    with pytest.raises(BadSettings, match=r"doubt_below must be within 0..1, got 1.5"):
+        load_settings()
 
 
 def test_vectors_are_cosine_ready():

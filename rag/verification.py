@@ -86,8 +86,8 @@ def cut_off(draft: str) -> bool:
 
 def least_sure(pieces: Sequence[str], question: str) -> tuple[str, float] | None:
     """The piece of a draft that the model gave the least probability, among those with a letter or digit that the
-    question does not hold: what the model added to the question ("吉隆坡", "peace") rather than copied from it. None
-    when the generator gave no probabilities."""
+    question does not hold: what the model added to the question ("peace" in a list of pillars) rather than copied
+    from it. None when the generator gave no probabilities."""
     asked = question.casefold()
     scored = [
         (piece.strip(), piece.probability)

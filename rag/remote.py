@@ -23,6 +23,7 @@ class RemoteGenerator:
     def __init__(self, url: str, model: str = "", api_key: str = "", timeout_s: float = 60.0, max_tokens: int = 96):
         self.engine = Engine("generation", url, model, api_key, timeout_s)
         self.max_tokens = max_tokens
+        self._logprobs = True  # ask for log-probabilities, until the engine refuses them
 
     @property
     def model_id(self) -> str:
@@ -37,14 +38,7 @@ class RemoteGenerator:
         engine reports log-probabilities; closing the iterator closes the connection, which stops the engine's
         generation."""
         with self.engine.errors():
-            chunks = self.engine.client.chat.completions.create(
-                model=self.engine.model,
-                messages=chat_messages(prompt),
-                max_tokens=self.max_tokens,
-                temperature=0.0,
-                stream=True,
-                logprobs=True,
-            )
+            chunks = self._open(prompt)
             with chunks:
                 received = 0
                 for received, chunk in enumerate(chunks, 1):  # noqa: B007 - the count is read after the loop
@@ -53,6 +47,24 @@ class RemoteGenerator:
                         yield Piece(text, self._probability(chunk))
                 if not received:
                     raise self.engine.malformed("an empty stream")
+
+    def _open(self, prompt: Prompt) -> Any:
+        """The engine's stream of chunks, with log-probabilities asked for unless the engine has refused them."""
+        import openai
+
+        request: dict[str, Any] = {
+            "model": self.engine.model,
+            "messages": chat_messages(prompt),
+            "max_tokens": self.max_tokens,
+            "temperature": 0.0,
+            "stream": True,
+        }
+        if self._logprobs:
+            try:
+                return self.engine.client.chat.completions.create(**request, logprobs=True)
+            except openai.BadRequestError:  # HTTP 400: an engine that does not know the parameter
+                self._logprobs = False  # asked without it from now on
+        return self.engine.client.chat.completions.create(**request)
 
     def _text(self, chunk: Any) -> str:
         choices = getattr(chunk, "choices", None)

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.fakes import HashEmbedder
 
-MODES = ("ok", "unsupported", "no-logprobs", "500", "malformed", "wrong-shape", "hang")
+MODES = ("ok", "unsupported", "no-logprobs", "rejects-logprobs", "500", "malformed", "wrong-shape", "hang")
 
 
 class FakeEngine:
@@ -57,6 +57,9 @@ def _handler(engine: FakeEngine) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
             if engine.mode == "hang":
                 time.sleep(engine.hang_s)
+                return
+            if engine.mode == "rejects-logprobs" and body.get("logprobs"):  # a server that validates strictly
+                self._json({"error": {"message": "unknown field: logprobs"}}, 400)
                 return
             if engine.mode == "500":
                 self._json({"error": {"message": "CUDA out of memory"}}, 500)

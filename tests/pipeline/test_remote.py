@@ -132,6 +132,15 @@ def test_remote_pieces_carry_the_probability_the_engine_reports(engine: FakeEngi
     assert pieces and all(piece.probability is None for piece in pieces)
 
 
+def test_an_engine_that_refuses_logprobs_is_asked_without_them() -> None:
+    with FakeEngine("rejects-logprobs") as strict:
+        generator = RemoteGenerator(strict.url, "fake-model", timeout_s=5)
+        first = "".join(generator.stream(app_prompt()))
+        second = "".join(generator.stream(app_prompt()))
+    assert first == second == " [1]"  # the fake engine's answer to a prompt without passages
+    assert strict.requests == ["POST /v1/chat/completions"] * 3  # refused once, then asked without them
+
+
 def test_an_index_built_with_another_embedder_is_refused(engine: FakeEngine, fake_pipeline: Pipeline) -> None:
     settings = fake_pipeline.settings.with_(embed_url=engine.url, embed_model="other-embedder")
     with pytest.raises(IndexProblem, match=r"built with hash-embedder .* settings ask for remote:other-embedder"):

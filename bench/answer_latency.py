@@ -51,18 +51,18 @@ def measure(count: int) -> tuple[Section, dict]:
         if answer.draft:
             for name, seconds in check_times(answer, pipeline).items():
                 checks[name].append(seconds)
-    switches = switch_times(rows, pipeline)
-    noting = noting_times(rows, pipeline)
+    drafted = [answer for *_, answer in rows if answer.passages]  # the answers whose draft was generated
+    switches = switch_times(drafted, pipeline)
+    noting = noting_times(drafted, pipeline)
     return _render(settings.gguf_path.name, rows, checks, switches, noting), {"rows": rows, "checks": checks}
 
 
-def switch_times(rows: list[Row], pipeline: Pipeline) -> dict[str, list[float]]:
+def switch_times(drafted: list[Answer], pipeline: Pipeline) -> dict[str, list[float]]:
     """First piece of an answer's draft, for consecutive pairs of answers: right after the first answer, after the
     first answer and a translation, and with the instructions read again, as an answer after a translation did when
     llama.cpp kept only the context of the last prompt (a translation shares just the chat template's first tokens
     with an answer)."""
     generator = pipeline.generator
-    drafted = [answer for *_, answer in rows if answer.passages]
     times: dict[str, list[float]] = {"after an answer": [], "after a translation": [], "instructions read again": []}
     for before, after in list(pairwise(drafted))[:SWITCH_PAIRS]:
         first, second = (build_prompt(a.question, a.passages, a.language) for a in (before, after))
@@ -77,12 +77,11 @@ def switch_times(rows: list[Row], pipeline: Pipeline) -> dict[str, list[float]]:
     return times
 
 
-def noting_times(rows: list[Row], pipeline: Pipeline) -> dict[str, list[float]]:
+def noting_times(drafted: list[Answer], pipeline: Pipeline) -> dict[str, list[float]]:
     """Whole drafts with each token's probability noted, as the local generator does for the doubt of an answer,
     and with a logits processor in its place that notes nothing, alternated on the same prompts."""
     noting = generation.noting_probability
     times: dict[str, list[float]] = {"probability noted": [], "nothing noted": []}
-    drafted = [answer for *_, answer in rows if answer.passages]
     try:
         for answer in drafted:
             prompt = build_prompt(answer.question, answer.passages, answer.language)

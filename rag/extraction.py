@@ -14,6 +14,7 @@ from rag.prompting import DATE_MARK
 from rag.records import Passage
 
 _CLAUSE_END = re.compile(r"(?<=[,;:，；：、])\s*")
+LIST_CHARS = 2  # a list cut by a span may grow to this many times the span's length
 
 
 def clauses(text: str, min_chars: int = 30) -> list[tuple[int, int]]:
@@ -32,6 +33,22 @@ def clauses(text: str, min_chars: int = 30) -> list[tuple[int, int]]:
     return spans
 
 
+def whole_list(text: str, spans: Sequence[tuple[int, int]], first: int, last: int, max_chars: int) -> tuple[int, int]:
+    """The clause range `first`..`last` grown over the items of a list separated by semicolons that it cuts
+    ("phụ nữ, hòa bình và an ninh; tội phạm xuyên quốc gia; …; khí hậu"), while it stays within `max_chars`: a
+    list question needs every item, and a cut list reads as complete."""
+
+    def joined(i: int) -> bool:  # clause i ends with a semicolon and clause i + 1 follows it
+        return 0 <= i < len(spans) - 1 and text[spans[i][0] : spans[i][1]].rstrip().endswith((";", "；"))
+
+    while True:
+        grow = [i for i, link in ((first - 1, first - 1), (last + 1, last)) if joined(link)]
+        fits = [i for i in grow if spans[max(i, last)][1] - spans[min(i, first)][0] <= max_chars]
+        if not fits:
+            return first, last
+        first, last = min(first, *fits), max(last, *fits)
+
+
 def _width(text: str) -> int:
     """Length with a Chinese character counted as three letters (about one word)."""
     return len(text) + 2 * len(re.findall(f"[{HAN}]", text))
@@ -43,7 +60,8 @@ def _same_words(text: str, title: str) -> bool:
 
 def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: int) -> Passage:
     """The passage cut to its best clause (by cosine to the question vector `query`, each clause embedded with its
-    document's title) and the neighbours that fit in `max_chars`; a passage that fits already is kept whole."""
+    document's title) and the neighbours that fit in `max_chars`, with the rest of a semicolon list that it cuts
+    (see `whole_list`); a passage that fits already is kept whole."""
     mark = DATE_MARK.match(passage.text)
     if mark:  # a document's "date yyyy-mm-dd" line is not text to quote; the date is shown apart
         passage = replace(passage, start=passage.start + mark.end(), text=passage.text[mark.end() :])
@@ -65,6 +83,7 @@ def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: in
             break
         best = max(fits, key=lambda i: scores[i])
         first, last = min(first, best), max(last, best)
+    first, last = whole_list(passage.text, spans, first, last, LIST_CHARS * max_chars)
     start, end = spans[first][0], spans[last][1]
     text = passage.text[start:end].rstrip(",;:，；：、 ")
     return replace(passage, start=passage.start + start, end=passage.start + start + len(text), text=text)

@@ -136,6 +136,23 @@ def test_focus_keeps_the_best_clause_and_exact_offsets():
     assert focus(whole, query, embedder, max_chars=1000) is whole
 
 
+def test_focus_keeps_a_list_separated_by_semicolons_whole_up_to_twice_the_span():
+    embedder = HashEmbedder()
+    text = (
+        "Cả hai khu vực đã đồng ý xem xét tăng cường hợp tác trong các lĩnh vực có lợi ích chung như phụ nữ, hòa bình "
+        "và an ninh; tội phạm xuyên quốc gia bao gồm chống khủng bố và an ninh mạng; doanh nghiệp nhỏ, vừa; thanh niên, "
+        "giáo dục và đào tạo nghề; khí hậu thay đổi; quản lý rủi ro thiên tai."
+    )
+    chunk = Chunk("a.txt", 0, len(text), text, "vi", "Tiêu đề", None, ((0, len(text)),))
+    whole = Passage(1, chunk, 0, len(text), text, 0.7)
+    query = embedder.embed_queries(["hợp tác trong các lĩnh vực có lợi ích chung nào"])[0]
+    span = focus(whole, query, embedder, max_chars=len(text) // 2 + 10)
+    assert span.text == text and (span.start, span.end) == (0, len(text))
+    cut = focus(whole, query, embedder, max_chars=len(text) // 3)  # twice the span is too short for the whole list
+    assert cut.text.startswith("Cả hai khu vực") and "phụ nữ" in cut.text and len(cut.text) <= 2 * (len(text) // 3)
+    assert text[cut.start : cut.end] == cut.text
+
+
 def test_an_answer_that_echoes_the_question_but_adds_the_fact_is_not_a_restatement():
     from rag.verification import repeats_question
 

@@ -15,7 +15,7 @@ from rag.conversation import search_text
 from rag.errors import BadQuestion
 from rag.extraction import answer_spans
 from rag.language import detect_language
-from rag.models import Embedder, RememberingEmbedder
+from rag.models import Embedder
 from rag.pipeline import Pipeline
 from rag.prompting import NOT_FOUND_MARK, build_prompt
 from rag.records import Answer, Outcome, Passage
@@ -100,8 +100,6 @@ class Verdict:
 
 def _answer(question: str, pipeline: Pipeline, history: Sequence[str]) -> Generator[str, None, Answer]:
     started = time.perf_counter()
-    # The checks compare the same sentences with each passage and then with all of them: each is embedded once.
-    pipeline = replace(pipeline, embedder=RememberingEmbedder(pipeline.embedder))
     settings = pipeline.settings
     language = detect_language(question)
     searched = search_text(question, history)

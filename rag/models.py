@@ -1,8 +1,10 @@
 """The model interfaces the pipeline depends on (the local engines, remote ones and test fakes implement them), and
-an embedder that embeds each text once."""
+an embedder that remembers the vectors it made."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
@@ -58,13 +60,17 @@ class Generator(Protocol):
 
 
 class RememberingEmbedder:
-    """An Embedder that embeds each distinct text once and hands back the same vector after that. Checking one draft
-    compares the same sentences with each passage and then with all of them, and a translation with a passage
-    already embedded for the checks; one instance serves one question."""
+    """An Embedder that embeds each distinct text (with its title) once and hands back the same vector after that,
+    for the `capacity` texts used last. Checking one draft compares the same sentences with each passage and then
+    with all of them; and over a conversation or an eval the same passages come back, so their clauses are cut and
+    their sentences checked without embedding them again. Indexing (`advance` given) passes straight through."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, capacity: int = 20_000) -> None:
         self.embedder = embedder
-        self._vectors: dict[tuple[str, str], np.ndarray] = {}  # (query | document, text) -> vector
+        self.capacity = capacity
+        # (query | document, title, text) -> vector, the one used longest ago first
+        self._vectors: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # a server answers several questions at once
 
     @property
     def model_id(self) -> str:
@@ -81,19 +87,36 @@ class RememberingEmbedder:
         self.embedder.warm_up()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed("query", texts, self.embedder.embed_queries)
+        keys = [("query", "", text) for text in texts]
+        return self._embed(keys, lambda new: self.embedder.embed_queries([text for _, _, text in new]))
 
     def embed_documents(
         self, texts: Sequence[str], titles: Sequence[str] | None = None, advance: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        if titles is not None or advance is not None:  # a title changes the vector; titled texts do not repeat
+        if advance is not None:  # indexing: every text is new
             return self.embedder.embed_documents(texts, titles, advance)
-        return self._embed("document", texts, self.embedder.embed_documents)
+        keys = [("document", title, text) for text, title in zip(texts, titles or [""] * len(texts), strict=True)]
 
-    def _embed(self, kind: str, texts: Sequence[str], embed: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
-        if not texts:
-            return embed(texts)  # an empty array of the embedder's own shape
-        new = [text for text in dict.fromkeys(texts) if (kind, text) not in self._vectors]
+        def embed(new: list[tuple[str, str, str]]) -> np.ndarray:
+            new_titles = [title for _, title, _ in new] if titles is not None else None
+            return self.embedder.embed_documents([text for _, _, text in new], new_titles)
+
+        return self._embed(keys, embed)
+
+    def _embed(
+        self, keys: list[tuple[str, str, str]], embed: Callable[[list[tuple[str, str, str]]], np.ndarray]
+    ) -> np.ndarray:
+        if not keys:
+            return embed([])  # an empty array of the embedder's own shape
+        with self._lock:
+            found = {key: self._vectors[key] for key in dict.fromkeys(keys) if key in self._vectors}
+        new = [key for key in dict.fromkeys(keys) if key not in found]
         if new:
-            self._vectors.update(((kind, text), vector) for text, vector in zip(new, embed(new)))
-        return np.stack([self._vectors[kind, text] for text in texts])
+            found.update(zip(new, embed(new), strict=True))
+        with self._lock:
+            for key in dict.fromkeys(keys):
+                self._vectors[key] = found[key]
+                self._vectors.move_to_end(key)
+            while len(self._vectors) > self.capacity:
+                self._vectors.popitem(last=False)
+        return np.stack([found[key] for key in keys])

@@ -9,7 +9,7 @@ from rag.config import Settings
 from rag.embedding import SentenceTransformerEmbedder
 from rag.generation import LlamaCppGenerator
 from rag.index import VectorIndex, check_compatible
-from rag.models import Embedder, Generator
+from rag.models import Embedder, Generator, RememberingEmbedder
 from rag.remote import RemoteEmbedder, RemoteGenerator
 
 
@@ -49,10 +49,13 @@ def make_generator(settings: Settings) -> Generator:
 
 
 def load_pipeline(settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None) -> Pipeline:
-    """Open the index and pair it with the embedder it was built with."""
+    """Open the index and pair it with the embedder it was built with, which remembers the vectors it makes
+    (`RememberingEmbedder`): the same passages come back question after question."""
     generation = storage.current(settings.index_dir)  # read first: a newer one found by load() is reloaded later
     index = storage.load(settings.index_dir)
     embedder = embedder or make_embedder(settings)
+    if not isinstance(embedder, RememberingEmbedder):  # a reloaded pipeline keeps what the old one remembered
+        embedder = RememberingEmbedder(embedder)
     check_compatible(index.info, embedder, settings.chunk_tokens)
     return Pipeline(settings, embedder, index, generator or make_generator(settings), generation)
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rag.answering import NOT_FOUND, ask, verify
+from rag.pipeline import load_pipeline
 from rag.records import Outcome
 from rag.retrieval import retrieve
 from rag.translation import with_translations
@@ -217,16 +218,16 @@ class CountingEmbedder(HashEmbedder):
         return self.sign * super().embed_queries(texts)
 
 
-def test_the_checks_embed_each_text_once_per_question(fake_pipeline):
+def test_the_checks_embed_each_text_once_and_later_questions_reuse_the_vectors(fake_pipeline, settings):
     counting = CountingEmbedder()
     draft = "Việt Nam xuất khẩu 8 triệu tấn gạo năm 2023."  # no marker: each passage is tried for it, then all of them
-    pipeline = replace(fake_pipeline, embedder=counting, generator=EchoGenerator(draft))
+    pipeline = load_pipeline(settings, counting, EchoGenerator(draft))
     result = ask("Việt Nam xuất khẩu bao nhiêu gạo năm 2023?", pipeline).answer()
     assert result.outcome == Outcome.ANSWERED and result.text.endswith("[1].")
     assert len(counting.embedded) == len(set(counting.embedded)) and ("query", draft) in counting.embedded
     counting.embedded.clear()
-    ask("Việt Nam xuất khẩu bao nhiêu gạo năm 2023?", pipeline).answer()
-    assert ("query", draft) in counting.embedded  # remembered for one question only
+    assert ask("Việt Nam xuất khẩu bao nhiêu gạo năm 2023?", pipeline).text() == result.text
+    assert counting.embedded == []  # every vector (question, clauses, draft, passages) was remembered
 
 
 def test_a_remembering_embedder_hands_back_the_vector_it_made_and_keeps_queries_and_documents_apart():
@@ -241,5 +242,21 @@ def test_a_remembering_embedder_hands_back_the_vector_it_made_and_keeps_queries_
     assert np.array_equal(first[0], first[2]) and np.array_equal(again[0], first[1]) and again.shape == (2, 512)
     assert np.array_equal(asked[0], -first[0])
     assert remembering.embed_queries([]).shape == (0, 512)
-    remembering.embed_documents(["a b"], titles=["Title"])  # indexing: the title changes the vector
-    assert counting.embedded[-1] == ("document", "a b")
+    remembering.embed_documents(["a b"], titles=["Title"])  # the title changes the vector: another text
+    assert counting.embedded[-1] == ("document", "a b") and len(counting.embedded) == 5
+    remembering.embed_documents(["a b"], titles=["Title"], advance=lambda n: None)  # indexing passes through
+    assert len(counting.embedded) == 6
+
+
+def test_a_remembering_embedder_forgets_the_texts_used_longest_ago_beyond_its_capacity():
+    from rag.models import RememberingEmbedder
+
+    counting = CountingEmbedder()
+    remembering = RememberingEmbedder(counting, capacity=2)
+    remembering.embed_documents(["a", "b"])
+    remembering.embed_documents(["a"])  # used again: "b" is now the oldest
+    remembering.embed_documents(["c"])
+    counting.embedded.clear()
+    vectors = remembering.embed_documents(["a", "b", "c", "b"])
+    assert counting.embedded == [("document", "b")] and vectors.shape == (4, 512)
+    assert np.array_equal(vectors[1], vectors[3])

@@ -9,7 +9,7 @@ import torch
 
 from bench.levers_llm import thread_advice
 from bench.report import Section, ratio
-from bench.timing import measure
+from bench.timing import embedding_itself, measure
 from bench.workload import Budget
 from rag.embedding import SentenceTransformerEmbedder
 from rag.evaluation import GoldItem
@@ -49,7 +49,7 @@ def _sample_texts(pipeline: Pipeline, n: int = 32) -> list[str]:
 
 def torch_threads(s: Section, pipeline: Pipeline, question: str, budget: Budget) -> None:
     s.text("### 4f. Threads for torch (embedding)")
-    embedder, texts = pipeline.embedder, _sample_texts(pipeline, budget.texts // 2)
+    embedder, texts = embedding_itself(pipeline.embedder), _sample_texts(pipeline, budget.texts // 2)
     rows, base = [], None
     for threads in sorted({1, min(2, os.cpu_count() or 1)}):
         torch.set_num_threads(threads)

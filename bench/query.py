@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from bench.llm import decode_s_per_token, prompt_eval_s, prompt_for, raw_completion, timed_ask, tokens
 from bench.report import Section, ratio
-from bench.timing import measure, memory_bandwidth_gbs, stats
+from bench.timing import embedding_itself, measure, memory_bandwidth_gbs, stats
 from bench.workload import Budget
 from rag.evaluation import GoldItem
 from rag.language import detect_language
@@ -22,12 +22,13 @@ RETRIEVAL_TARGET_MS = 30.0
 def retrieval_steps(pipeline: Pipeline, question: str, repeat: int) -> dict[str, list[float]]:
     """Seconds per retrieval step for one question, each step repeated."""
     index, k, lexical = pipeline.index, pipeline.settings.candidates, pipeline.settings.lexical
-    query = pipeline.embedder.embed_queries([question])[0]
+    embedder = embedding_itself(pipeline.embedder)
+    query = embedder.embed_queries([question])[0]
     hits = search(index, question, query, k, lexical)
     passages = retrieve(question, pipeline, query=query).passages
     language = detect_language(question)
     steps = {
-        "query embedding": lambda: pipeline.embedder.embed_queries([question]),
+        "query embedding": lambda: embedder.embed_queries([question]),
         "FAISS search": lambda: index.search(query, k),
         "hybrid search (FAISS + BM25 + fusion)": lambda: search(index, question, query, k, lexical),
         "sentence rerank + passage selection": lambda: select_passages(

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.models import Embedder, RememberingEmbedder
+
 
 @dataclass(frozen=True)
 class Stats:
@@ -102,3 +104,9 @@ def machine() -> dict[str, str]:
 
 def load_average() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def embedding_itself(embedder: Embedder) -> Embedder:
+    """`embedder` without the pipeline's memory of the vectors it made (`RememberingEmbedder`): a timing of
+    embedding must embed every time, not hand back a vector made before."""
+    return embedder.embedder if isinstance(embedder, RememberingEmbedder) else embedder

@@ -1,7 +1,7 @@
 """The answer stage with the real models (slow): the semantic support check on real multilingual sentence pairs,
-the span cut of a list, translation checked against its original, replies that depend on their prompt only (after
-any earlier prompt, and after warming up), the probability each piece carries and the doubt it marks an answer with,
-and the sample question answered in English."""
+the span cut of a list (one separated by semicolons kept whole), translation checked against its original, replies
+that depend on their prompt only (after any earlier prompt, and after warming up), the probability each piece
+carries and the doubt it marks an answer with, and the sample question answered in English."""
 
 from __future__ import annotations
 
@@ -91,6 +91,32 @@ def test_the_span_cut_keeps_the_clause_that_answers_a_list_question(real_embedde
     assert len(sentence) > span_chars
     span = focus(whole, real_embedder.embed_queries([question])[0], real_embedder, span_chars)
     assert "Hòa bình, Thịnh vượng, Con người và Hành tinh" in span.text, span.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which areas of common interest did ASEAN and New Zealand agree to consider for closer cooperation at the 2018 "
+        "JCC meeting?",
+        "2018年东盟-新西兰联合合作委员会会议上,双方同意考虑在哪些共同关心的领域加强合作?",
+    ],
+)
+def test_the_span_cut_keeps_a_list_separated_by_semicolons_whole(real_embedder, question):
+    """The seed sentence lists ten areas separated by semicolons; cut at the span's length, it stopped after the
+    first ("phụ nữ, hòa bình và an ninh") and the model gave that as the whole answer."""
+    sentence = (
+        "Trong thời gian tới, cả hai khu vực đã đồng ý xem xét tăng cường hợp tác trong các lĩnh vực có lợi ích chung "
+        "như phụ nữ, hòa bình và an ninh; tội phạm xuyên quốc gia bao gồm chống khủng bố và an ninh mạng; doanh "
+        "nghiệp nhỏ, vừa; thanh niên, giáo dục và đào tạo nghề; khí hậu thay đổi; quản lý rủi ro thiên tai; phát "
+        "triển bền vững; sức khỏe và lão hóa tích cực; bảo tồn di sản sinh vật; và kết nối."
+    )
+    whole = passage(
+        sentence, "vi", title="Khẳng định cam kết tăng cường quan hệ đối tác chiến lược ASEAN - New Zealand"
+    )
+    span_chars = load_settings().span_chars
+    assert len(sentence) > span_chars
+    span = focus(whole, real_embedder.embed_queries([question])[0], real_embedder, span_chars)
+    assert "phụ nữ" in span.text and "tội phạm" in span.text and "khí hậu thay đổi" in span.text, span.text
 
 
 def test_a_translation_by_the_default_model_passes_its_checks(real_embedder, real_generator):

@@ -43,10 +43,15 @@ def whole_list(text: str, spans: Sequence[tuple[int, int]], first: int, last: in
 
     while True:
         grow = [i for i, link in ((first - 1, first - 1), (last + 1, last)) if joined(link)]
-        fits = [i for i in grow if spans[max(i, last)][1] - spans[min(i, first)][0] <= max_chars]
+        fits = [i for i in grow if _length(spans, min(i, first), max(i, last)) <= max_chars]
         if not fits:
             return first, last
         first, last = min(first, *fits), max(last, *fits)
+
+
+def _length(spans: Sequence[tuple[int, int]], first: int, last: int) -> int:
+    """Characters from the start of clause `first` to the end of clause `last`."""
+    return spans[last][1] - spans[first][0]
 
 
 def _width(text: str) -> int:
@@ -78,7 +83,7 @@ def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: in
     first = last = int(np.argmax(scores))
     while True:
         grow = [i for i in (first - 1, last + 1) if 0 <= i < len(spans)]
-        fits = [i for i in grow if spans[max(i, last)][1] - spans[min(i, first)][0] <= max_chars]
+        fits = [i for i in grow if _length(spans, min(i, first), max(i, last)) <= max_chars]
         if not fits:
             break
         best = max(fits, key=lambda i: scores[i])

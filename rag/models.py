@@ -108,13 +108,14 @@ class RememberingEmbedder:
     ) -> np.ndarray:
         if not keys:
             return embed([])  # an empty array of the embedder's own shape
+        unique = list(dict.fromkeys(keys))
         with self._lock:
-            found = {key: self._vectors[key] for key in dict.fromkeys(keys) if key in self._vectors}
-        new = [key for key in dict.fromkeys(keys) if key not in found]
+            found = {key: self._vectors[key] for key in unique if key in self._vectors}
+        new = [key for key in unique if key not in found]
         if new:
             found.update(zip(new, embed(new), strict=True))
         with self._lock:
-            for key in dict.fromkeys(keys):
+            for key in unique:
                 self._vectors[key] = found[key]
                 self._vectors.move_to_end(key)
             while len(self._vectors) > self.capacity:

@@ -3,9 +3,10 @@ API at /v1 and /health; the pipeline is built once and shared."""
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,18 +74,32 @@ def build_ui(service: Service) -> gr.Blocks:
 
 
 def build_app(service: Service) -> FastAPI:
-    """The API's routes first, then the chat page mounted at / for every other path."""
+    """The API's routes first, then the chat page mounted at / for every other path.
+
+    With an API key set, the chat page and its own endpoints (asking, uploading) ask for it too, on a sign-in page.
+    """
     settings = service.pipeline.settings
     app = build_api(service, settings.api_key, settings.max_request_kb * 1024, settings.request_timeout_s)
     return gr.mount_gradio_app(
         app,
         build_ui(service).queue(max_size=64),
         path="/",
+        auth=signs_in_with(settings.api_key) if settings.api_key else None,
+        auth_message="This server needs its API key (RAG_API_KEY) as the password; any user name will do.",
         footer_links=[],
         max_file_size=int(settings.max_file_mb * 1024 * 1024),
         css=CSS,
         theme=gr.themes.Soft(font=SYSTEM_FONTS, font_mono=MONO_FONTS),  # local fonts: the UI works offline
     )
+
+
+def signs_in_with(api_key: str) -> Callable[[str, str], bool]:
+    """The chat page's sign-in check: any user name, the API key as the password (compared in constant time)."""
+
+    def check(_user: str, password: str) -> bool:
+        return hmac.compare_digest(password.encode(), api_key.encode())
+
+    return check
 
 
 class Running:

@@ -224,6 +224,21 @@ def test_with_an_api_key_every_v1_request_needs_it(slow_server: Server) -> None:
     assert httpx.get(f"{slow_server.url}/health").status_code == 200  # outside /v1: for load balancers
 
 
+def test_with_an_api_key_the_chat_page_and_its_endpoints_need_it_too(slow_server: Server) -> None:
+    """The chat page's own endpoints ask and upload: without the key they are refused like /v1."""
+    posted = ("/gradio_api/upload", "/gradio_api/queue/join")
+    for path in ("/config", "/gradio_api/info", *posted):
+        url = f"{slow_server.url}{path}"
+        refused = httpx.post(url, json={}) if path in posted else httpx.get(url)
+        assert refused.status_code == 401 and "RAG_API_KEY" in refused.text, path
+    with httpx.Client(base_url=slow_server.url) as browser:
+        assert browser.post("/login", data={"username": "anyone", "password": "s3cre"}).status_code == 400
+        assert browser.get("/gradio_api/info").status_code == 401
+        assert browser.post("/login", data={"username": "anyone", "password": "s3cret"}).status_code == 200
+        assert browser.get("/gradio_api/info").status_code == 200
+        assert browser.get("/v1/models").status_code == 401  # the API still takes only its bearer key
+
+
 def test_a_full_queue_answers_503_with_retry_after_at_once(slow_server: Server) -> None:
     """Five at once: one answer runs (2 s) and two wait (queue size 2); the other two are turned away at once."""
     results: list[tuple[int, float, httpx.Response]] = []

@@ -176,7 +176,7 @@ def verify(
             return Verdict(NOT_FOUND[language], Outcome.REFUSED)
         return Verdict("", Outcome.OVERRULED)
     if cut_off(text):  # looked at before a forgotten marker is put at its end
-        return Verdict("", Outcome.QUOTED, "unfinished answer")
+        return Verdict("", Outcome.QUOTED, "cut off mid-sentence")
     if embedder is not None and min_support > 0:
         text = cite_best(text, passages, embedder, min_support, question, language)
     failed = failed_check(text, passages, question, language, embedder, min_support)

@@ -60,7 +60,7 @@ def failed_check(
     if repeats_question(words, question):
         return "restates the question"
     if words.rstrip().endswith((":", "：")):  # "... in the following areas: [1]"
-        return "unfinished answer"
+        return "announces what it does not give"
     stated, known = stated_quantities(words), read_quantities(evidence(cited, question))
     missing = stated.unsupported(known)
     if missing:
@@ -166,7 +166,7 @@ def unsupported_name(text: str, cited: Sequence[Passage], question: str, languag
     if any(re.search(f"[{HAN}]", p.text) for p in cited):
         return ""
     translated = language == "en" and any(p.chunk.language != language for p in cited)
-    written = _letters(" ".join([question, *(f"{p.text} {p.chunk.title}" for p in cited)]))
+    written = _letters(evidence(cited, question))
     for match in _NAME.finditer(text):
         name = match.group(0)
         if " " not in name and _SENTENCE_START.search(text[: match.start()]):  # "Thủ tướng …", "At the …"

@@ -63,7 +63,7 @@ PASSAGES = [
         ("The leaders agreed to upgrade relations.", "en", "no citation"),
         ("[1]", "en", "empty answer"),
         ("When did ASEAN and New Zealand become partners? [1]", "en", "restates the question"),
-        ("They agreed on the following pillars: [1]", "en", "unfinished answer"),
+        ("They agreed on the following pillars: [1]", "en", "announces what it does not give"),
     ],
 )
 def test_each_check_passes_translations_and_catches_inventions(draft, language, reason):

@@ -6,7 +6,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from bench.llm import decode_s_per_token, first_token_s, prompt_eval_s, prompt_for, timed_ask, tokens
+from bench.llm import decode_s_per_token, first_token_s, prompt_eval_s, prompt_for, prompt_tokens, timed_ask
 from bench.report import Section, ratio
 from bench.timing import stats
 from bench.workload import Budget
@@ -81,33 +81,31 @@ def kv_prefix(s: Section, pipeline: Pipeline, gold: list[GoldItem], budget: Budg
         s.text("Skipped: the gold set has fewer than two English questions.")
         return
     llm = pipeline.generator.llm
-    texts = {q.id: prompt_for(pipeline, q.question, q.lang).completion for q in (*en, other)}
-    a, b, c = (texts[q.id] for q in (en[0], en[1], other))
-    ids = {k: tokens(llm, v) for k, v in (("a", a), ("b", b), ("c", c))}
+    ids = {k: prompt_tokens(pipeline, prompt_for(pipeline, q.question, q.lang))[0] for k, q in zip("abc", (*en, other))}
     cases = {
         "empty KV cache (llm.reset())": None,
-        "after a same-language prompt": a,
-        "after a cross-language prompt": c,
+        "after a same-language prompt": "a",
+        "after a cross-language prompt": "c",
     }
     samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(max(3, budget.llm_repeat)):  # cases interleaved, so load drift hits them alike
         for name, previous in cases.items():
             llm.reset()
             if previous:
-                llm(previous, max_tokens=1, temperature=0.0)
-            samples[name].append(first_token_s(llm, b))
+                llm(ids[previous], max_tokens=1, temperature=0.0)
+            samples[name].append(first_token_s(llm, ids["b"]))
     fresh = stats(samples["empty KV cache (llm.reset())"]).median
     rows = []
     for name, previous in cases.items():
-        shared = 0 if previous is None else _common_prefix(ids["a" if previous == a else "c"], ids["b"])
+        shared = 0 if previous is None else _common_prefix(ids[previous], ids["b"])
         median = stats(samples[name]).median
         rows.append((name, len(ids["b"]), shared, median, ratio(fresh, median)))
     s.table(["question B's prompt evaluated", "prompt tokens", "tokens reused", "first token s", "vs empty"], rows)
     s.text(
         "llama-cpp-python keeps the KV cache of the previous call and re-evaluates only from the first differing "
-        "token (medians of 3 interleaved runs). The instructions and worked examples are the same for every "
-        "question and every language (the answer language is named only after the passages), so a question reuses "
-        "the whole fixed prefix whatever the language of the one before. "
+        "token (medians of 3 interleaved runs). The instructions are the same for every question and every "
+        "language (the answer language is named only after the passages), so a question reuses the whole fixed "
+        "prefix whatever the language of the one before. "
         "Recommendation: keep one Llama per process and never reset it between questions (the product does)."
     )
 
@@ -117,7 +115,7 @@ def llama_threads(s: Section, pipeline: Pipeline, question: GoldItem, budget: Bu
     from llama_cpp import Llama
 
     s.text("### 4c. Threads for llama.cpp (n_threads = n_threads_batch)")
-    text = prompt_for(pipeline, question.question, question.lang).completion
+    ids, _ = prompt_tokens(pipeline, prompt_for(pipeline, question.question, question.lang))
     rows, base = [], None
     for threads in _thread_choices():
         llm = Llama(
@@ -127,7 +125,6 @@ def llama_threads(s: Section, pipeline: Pipeline, question: GoldItem, budget: Bu
             n_threads_batch=threads,
             verbose=False,
         )
-        ids = tokens(llm, text)
         # One repeat, few tokens: an oversubscribed thread count can be 100x slower and would stall the run.
         evals = [len(ids) / prompt_eval_s(llm, ids)]
         decode = [1 / decode_s_per_token(llm, ids, max(2, budget.decode_tokens // 4))]
@@ -163,7 +160,7 @@ def top_k_lever(s: Section, pipeline: Pipeline, questions: list[GoldItem], recal
     s.text("### 4d. Smaller context: top_k passages in the prompt")
     llm = pipeline.generator.llm
     prompts = {
-        k: [tokens(llm, prompt_for(pipeline, q.question, q.lang, top_k=k).completion) for q in questions[:2]]
+        k: [prompt_tokens(pipeline, prompt_for(pipeline, q.question, q.lang, top_k=k))[0] for q in questions[:2]]
         for k in (2, 4, 6)
     }
     seconds: dict[int, list[float]] = {k: [] for k in prompts}

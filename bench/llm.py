@@ -6,7 +6,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from bench.timing import embedding_itself
 from rag.answering import ask
+from rag.extraction import answer_spans
 from rag.generation import STOP
 from rag.pipeline import Pipeline
 from rag.prompting import Prompt, build_prompt
@@ -36,12 +38,19 @@ def timed_ask(question: str, pipeline: Pipeline) -> AskTiming:
 
 
 def prompt_for(pipeline: Pipeline, question: str, language: str, top_k: int | None = None) -> Prompt:
-    """The prompt the product would send for `question` (the same retrieval as `ask`)."""
-    return build_prompt(question, retrieve(question, pipeline, top_k).passages, language)
+    """The prompt `ask` sends for `question`: the same retrieval and the same answering clauses, embedded without
+    the pipeline's memory, so that a later `ask` of the question finds nothing remembered."""
+    embedder = embedding_itself(pipeline.embedder)
+    query = embedder.embed_queries([question])[0]
+    found = retrieve(question, pipeline, top_k, query=query)
+    passages = answer_spans(list(found.passages), query, embedder, pipeline.settings.span_chars)
+    return build_prompt(question, passages, language)
 
 
-def tokens(llm: Any, text: str) -> list[int]:
-    return llm.tokenize(text.encode("utf-8"))
+def prompt_tokens(pipeline: Pipeline, prompt: Prompt) -> tuple[list[int], int]:
+    """The tokens the local generator reads for `prompt`, and how many of them are the head it keeps read."""
+    tokens: tuple[list[int], int] = pipeline.generator.prompt_tokens(prompt)  # type: ignore[attr-defined]
+    return tokens
 
 
 def prompt_eval_s(llm: Any, prompt_tokens: list[int]) -> float:
@@ -62,16 +71,18 @@ def decode_s_per_token(llm: Any, prompt_tokens: list[int], n: int) -> float:
     return (time.perf_counter() - started) / n
 
 
-def raw_completion(llm: Any, prompt: Prompt, max_tokens: int) -> tuple[float, dict[str, int]]:
-    """llama.cpp alone on the product's prompt, from an empty KV cache: (seconds, usage)."""
+def raw_completion(llm: Any, tokens: list[int], head: int, max_tokens: int, chat: bool) -> tuple[float, dict[str, int]]:
+    """llama.cpp alone on the product's prompt tokens, from a KV cache holding only their first `head` tokens (as
+    the product's generator starts each answer): (seconds, usage). A base model's reply ends at a newline."""
     llm.reset()
+    llm.eval(tokens[:head])
     started = time.perf_counter()
-    out = llm(prompt.completion, max_tokens=max_tokens, temperature=0.0, stop=STOP)
+    out = llm(tokens, max_tokens=max_tokens, temperature=0.0, stop=[] if chat else STOP)
     return time.perf_counter() - started, out["usage"]
 
 
-def first_token_s(llm: Any, text: str) -> float:
-    """Seconds until the first generated token for `text`, reusing whatever prefix the KV cache holds."""
+def first_token_s(llm: Any, tokens: list[int]) -> float:
+    """Seconds until the first generated token for `tokens`, reusing whatever prefix the KV cache holds."""
     started = time.perf_counter()
-    llm(text, max_tokens=1, temperature=0.0)
+    llm(tokens, max_tokens=1, temperature=0.0)
     return time.perf_counter() - started

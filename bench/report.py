@@ -53,13 +53,20 @@ def ratio(before: float, after: float) -> str:
 def write_sections(path: Path, sections: Sequence[Section], intro: str | None = None) -> None:
     """Put `sections` into the report at `path`, replacing those of the same title and keeping the others.
 
-    Several benchmarks share one report: each rewrites its own sections only. `intro` replaces the text before
-    the first section.
+    Several benchmarks share one report: each rewrites its own sections only. Numbered sections ("3. Indexing")
+    follow the others in the order of their numbers. `intro` replaces the text before the first section.
     """
     old = path.read_text(encoding="utf-8") if path.exists() else "# Performance report\n"
     head, *blocks = re.split(r"(?m)^(?=## )", old)
     kept = {block.splitlines()[0][3:].strip(): block for block in blocks}
     for section in sections:
         kept[section.title] = section.markdown() + "\n"
-    body = "".join(block if block.endswith("\n\n") else block + "\n" for block in kept.values())
+    ordered = sorted(kept.items(), key=lambda item: _number(item[0]))
+    body = "".join(block if block.endswith("\n\n") else block + "\n" for _, block in ordered)
     path.write_text((intro or head).rstrip("\n") + "\n\n" + body.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def _number(title: str) -> tuple[int, int]:
+    """(0, 0) for a section without a number, which keeps its place ahead of the numbered ones; (1, n) for "n. …"."""
+    found = re.match(r"(\d+)\.", title)
+    return (1, int(found.group(1))) if found else (0, 0)

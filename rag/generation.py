@@ -113,6 +113,14 @@ class LlamaCppGenerator:
                 yield Piece(text, min(probabilities, default=None))
                 probabilities.clear()
 
+    def prompt_tokens(self, prompt: Prompt) -> tuple[list[int], int]:
+        """The tokens llama.cpp reads for `prompt` (through the model's chat template when the file carries one),
+        and how many of them are the fixed head that every prompt of its kind starts from, read once and kept."""
+        chat = self.has_chat_template
+        rest = prompt.user if chat else prompt.completion[len(prompt.head) :]
+        tokens = self.llm.tokenize(self._rendered(prompt, chat, rest).encode(), add_bos=not chat, special=True)
+        return tokens, len(self._fixed_tokens(prompt, chat))
+
     def _start_from_head(self, prompt: Prompt) -> None:
         """Make llama.cpp hold the KV cache of the prompt's fixed head alone: its instructions (and, for a base
         model, its worked examples), read once on their own and kept.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.report import Section, fmt, ratio
+from bench.report import Section, fmt, ratio, write_sections
 from bench.timing import Stats, measure
 from bench.workload import sample_questions
 from rag.evaluation import GoldItem
@@ -15,6 +15,20 @@ def test_table_renders_numbers_compactly():
     s.table(["a", "b"], [("x", 1234.5), ("y", 0.012345)])
     assert "| x | 1,234 |" in s.markdown() and "| y | 0.0123 |" in s.markdown()
     assert fmt(7) == "7" and ratio(2.0, 1.0) == "0.50×" and ratio(0.0, 1.0) == "n/a"
+
+
+def test_a_rewritten_section_keeps_the_others_and_the_numbers_stay_in_order(tmp_path):
+    report = tmp_path / "REPORT.md"
+    report.write_text("# Report\n\nintro\n\n## Summary\n\ns\n\n## 3. Indexing\n\nold 3\n\n## 11. Latency\n\nold 11\n")
+    fresh = Section("1. Query path")
+    fresh.text("new 1")
+    again = Section("11. Latency")
+    again.text("new 11")
+    write_sections(report, [again, fresh])
+    text = report.read_text()
+    titles = [line for line in text.splitlines() if line.startswith("## ")]
+    assert titles == ["## Summary", "## 1. Query path", "## 3. Indexing", "## 11. Latency"]
+    assert "intro" in text and "old 3" in text and "new 11" in text and "old 11" not in text
 
 
 def test_measure_runs_the_warmup_untimed_then_times_each_repeat():

@@ -13,7 +13,7 @@ import numpy as np
 
 from rag.language import HAN
 
-_TOKEN = re.compile(f"[{HAN}]+|[^\\W_]+", re.UNICODE)
+_TOKEN = re.compile(f"[{HAN}]+|[^\\W_{HAN}]+", re.UNICODE)  # a run of digits or letters stops where Chinese starts
 _CJK = re.compile(f"[{HAN}]")
 
 

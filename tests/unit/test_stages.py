@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ from rag.citations import citations_for, cited_numbers, strip_invalid
 from rag.config import Settings, load_settings
 from rag.errors import BadSettings
 from rag.evaluation import is_correct, lead_words
-from rag.language import detect_language, fold
+from rag.language import HAN, detect_language, fold
 from rag.lexical import BM25, tokenize
 from rag.loading import find_date, find_title
 from rag.prompting import build_prompt
@@ -43,6 +45,12 @@ def test_fold_ignores_case_diacritics_and_dashes():
 def test_chinese_tokens_are_characters_and_bigrams_not_one_blob():
     tokens = tokenize("全面战略伙伴")
     assert "战略" in tokens and "伙" in tokens and "全面战略伙伴" not in tokens
+
+
+def test_digits_do_not_swallow_the_chinese_after_them():
+    tokens = tokenize("6.双方同意设定2026年双边贸易额达到30亿美元的目标")
+    assert {"6", "2026", "30", "贸易", "双边", "美元"} <= set(tokens)
+    assert not any(re.search(r"\d", t) and re.search(f"[{HAN}]", t) for t in tokens)
 
 
 def test_vietnamese_tokens_include_syllable_pairs():

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from bench.report import Section, write_sections
-from bench.timing import load_average, machine
+from bench.timing import load_average, machine, time_imports
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "REPORT.md"
 
@@ -30,15 +30,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"report path (default {DEFAULT_OUT})")
     return parser.parse_args(argv)
-
-
-def time_imports() -> float:
-    started = time.perf_counter()
-    import llama_cpp  # noqa: F401
-    import sentence_transformers  # noqa: F401
-    import torch  # noqa: F401
-
-    return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:

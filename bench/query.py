@@ -7,14 +7,13 @@
 from __future__ import annotations
 
 import argparse
-import time
 from collections import defaultdict
 from pathlib import Path
 
 from bench.levers_llm import cold_start, keep_loaded
 from bench.llm import decode_s_per_token, prompt_eval_s, prompt_for, prompt_tokens, raw_completion, timed_ask
 from bench.report import Section, ratio, write_sections
-from bench.timing import embedding_itself, measure, memory_bandwidth_gbs, stats
+from bench.timing import embedding_itself, measure, memory_bandwidth_gbs, stats, time_imports
 from bench.workload import Budget, gold_questions, sample_questions
 from rag.config import load_settings
 from rag.evaluation import GoldItem
@@ -189,11 +188,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=6, help="gold questions, languages in turn (default 6)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "REPORT.md")
     args = parser.parse_args()
-    started = time.perf_counter()
-    import llama_cpp  # noqa: F401  (imports are part of a cold start)
-    import sentence_transformers  # noqa: F401
-
-    import_s = time.perf_counter() - started
+    import_s = time_imports()
     questions = sample_questions(gold_questions(), args.questions)
     pipeline, cold = cold_start(load_settings(), questions[0].question, import_s)
     sections, found = query_sections(pipeline, questions, Budget(questions=args.questions))

@@ -106,6 +106,16 @@ def load_average() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def time_imports() -> float:
+    """Seconds to import the model libraries, the first part of a cold start (nothing when they are loaded)."""
+    started = time.perf_counter()
+    import llama_cpp  # noqa: F401
+    import sentence_transformers  # noqa: F401
+    import torch  # noqa: F401
+
+    return time.perf_counter() - started
+
+
 def embedding_itself(embedder: Embedder) -> Embedder:
     """`embedder` without the pipeline's memory of the vectors it made (`RememberingEmbedder`): a timing of
     embedding must embed every time, not hand back a vector made before."""

@@ -17,13 +17,13 @@ from pathlib import Path
 from bench.report import Section, write_sections
 from bench.timing import load_average
 from bench.workload import gold_questions, sample_questions
-from rag import generation
-from rag.answering import ask, verify
+from rag.answer.ask import ask, verify
+from rag.answer.prompt import Prompt, build_prompt, translation_prompt
 from rag.config import load_settings
+from rag.engines import llama as generation
+from rag.engines.protocols import Embedder, Generator, RememberingEmbedder, joined
 from rag.evaluation import GoldItem
-from rag.models import Embedder, Generator, RememberingEmbedder
 from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
-from rag.prompting import Prompt, build_prompt, translation_prompt
 from rag.records import Answer
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
@@ -108,7 +108,7 @@ def noting_times(drafted: list[Answer], pipeline: Pipeline) -> dict[str, list[fl
             for name in times:
                 generation.noting_probability = noting if name == "probability noted" else _noting_nothing
                 started = time.perf_counter()
-                "".join(pipeline.generator.stream(prompt))
+                joined(pipeline.generator.stream(prompt))
                 times[name].append(time.perf_counter() - started)
     finally:
         generation.noting_probability = noting

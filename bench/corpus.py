@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from rag.loading import html_to_text
+from rag.ingest.read import html_to_text
 
 PACKAGES = ("libreoffice-help-vi", "libreoffice-help-zh-cn", "manpages-zh", "manpages-vi")
 MIN_CHARS = 200  # shorter pages (menus, stubs) are skipped

@@ -38,7 +38,7 @@ def child(gguf: str, threads: int, repeats: int) -> None:
     """Runs under the interpreter being measured: print one JSON line of timings."""
     from llama_cpp import Llama
 
-    from rag.preflight import compiled_features
+    from rag.engines.preflight import compiled_features
 
     llm = Llama(gguf, n_ctx=1024, n_threads=threads, n_threads_batch=threads, verbose=False)
     n_prompt = len(llm.tokenize(PROMPT.encode()))

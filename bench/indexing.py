@@ -11,12 +11,12 @@ from pathlib import Path
 from bench.report import Section
 from bench.timing import peak_rss_mb, reset_peak_rss, rss_mb
 from bench.workload import Budget
-from rag import storage as store
-from rag.chunking import split_sentences
 from rag.config import Settings
-from rag.indexing import index_files
-from rag.loading import find_files, load_document
-from rag.models import Embedder
+from rag.engines.protocols import Embedder
+from rag.ingest.build import index_files
+from rag.ingest.chunk import split_sentences
+from rag.ingest.read import find_files, load_document
+from rag.store import storage as store
 
 FILE_BYTES = 5_000  # size of each generated document
 

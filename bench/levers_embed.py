@@ -11,11 +11,11 @@ from bench.levers_llm import thread_advice
 from bench.report import Section, ratio
 from bench.timing import embedding_itself, measure
 from bench.workload import Budget
-from rag.embedding import SentenceTransformerEmbedder
+from rag.engines.embedder import SentenceTransformerEmbedder
+from rag.engines.protocols import Embedder
 from rag.evaluation import GoldItem
-from rag.models import Embedder
 from rag.pipeline import Pipeline
-from rag.retrieval import retrieve
+from rag.search.retrieve import retrieve
 
 
 def query_vectors(embedder: Embedder, gold: list[GoldItem]) -> np.ndarray:

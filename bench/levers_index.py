@@ -15,18 +15,18 @@ import numpy as np
 
 from bench.report import Section, ratio
 from bench.workload import Budget
-from rag.answering import gate
-from rag.chunking import chunk_document
+from rag.answer.ask import gate
 from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder as Embedder
-from rag.embedding import quantize_int8
+from rag.engines.embedder import SentenceTransformerEmbedder as Embedder
+from rag.engines.embedder import quantize_int8
 from rag.evaluation import GoldItem
-from rag.index import BuildInfo, VectorIndex, make_faiss
-from rag.indexing import index_files
+from rag.ingest.build import index_files
+from rag.ingest.chunk import chunk_document
+from rag.ingest.read import find_files, load_document
 from rag.language import detect_language
-from rag.loading import find_files, load_document
 from rag.records import Chunk, Document
-from rag.retrieval import passages, rerank, search
+from rag.search.retrieve import passages, rerank, search
+from rag.store.vectors import BuildInfo, VectorIndex, make_faiss
 
 
 @dataclass(frozen=True)

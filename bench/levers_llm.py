@@ -134,7 +134,7 @@ def llama_threads(s: Section, pipeline: Pipeline, question: GoldItem, budget: Bu
         rows.append((*row, ratio(base[1], row[1]), ratio(base[2], row[2])))
     s.table(["threads", "prompt eval tok/s", "generation tok/s", "prompt eval vs 1", "generation vs 1"], rows)
     s.text(
-        "Recommendation: " + thread_advice({r[0]: r[1] * r[2] for r in rows}, "llama.cpp") + " rag/generation.py "
+        "Recommendation: " + thread_advice({r[0]: r[1] * r[2] for r in rows}, "llama.cpp") + " rag/engines/llama.py "
         "sets both pools (n_threads and n_threads_batch) to RAG_THREADS."
     )
 

@@ -7,18 +7,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.timing import embedding_itself
-from rag.answering import ask
-from rag.extraction import answer_spans
-from rag.generation import STOP
+from rag.answer.ask import ask
+from rag.answer.prompt import Prompt, build_prompt
+from rag.engines.llama import STOP
 from rag.pipeline import Pipeline
-from rag.prompting import Prompt, build_prompt
 from rag.records import Answer
-from rag.retrieval import retrieve
+from rag.search.retrieve import retrieve
+from rag.search.spans import answer_spans
 
 
 @dataclass(frozen=True)
 class AskTiming:
-    """One run of rag.answering.ask: time to its first text piece and to the final Answer."""
+    """One run of rag.answer.ask.ask: time to its first text piece and to the final Answer."""
 
     first_piece_s: float | None  # None when the gate abstained before generating
     total_s: float

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from bench.report import Section
 from bench.timing import measure
-from rag.loading import load_document
-from rag.pdf_reader import PDF_MEMORY_MB
-from rag.pdf_worker import PdfWorker
+from rag.ingest.pdf import PDF_MEMORY_MB
+from rag.ingest.pdf_worker import PdfWorker
+from rag.ingest.read import load_document
 from tests.documents import PDF_SAMPLES, Sample, write_pdf
 
 REPEAT = 20

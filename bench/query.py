@@ -15,13 +15,13 @@ from bench.llm import decode_s_per_token, prompt_eval_s, prompt_for, prompt_toke
 from bench.report import Section, ratio, write_sections
 from bench.timing import embedding_itself, measure, memory_bandwidth_gbs, stats, time_imports
 from bench.workload import Budget, gold_questions, sample_questions
+from rag.answer.prompt import build_prompt
 from rag.config import load_settings
 from rag.evaluation import GoldItem
 from rag.language import detect_language
 from rag.pipeline import Pipeline
-from rag.prompting import build_prompt
-from rag.retrieval import passages as select_passages
-from rag.retrieval import rerank, retrieve, search
+from rag.search.retrieve import passages as select_passages
+from rag.search.retrieve import rerank, retrieve, search
 
 TTFT_TARGET_S = 2.0
 RETRIEVAL_TARGET_MS = 30.0

@@ -17,11 +17,11 @@ from bench.report import Section
 from bench.scale import scale_section
 from bench.timing import embedding_itself
 from bench.workload import GOLD, Budget, gold_questions, sample_questions
-from rag import storage
 from rag.config import load_settings
 from rag.evaluation import load_gold
-from rag.indexing import index_files
+from rag.ingest.build import index_files
 from rag.pipeline import make_embedder
+from rag.store import storage
 
 
 def versions() -> str:

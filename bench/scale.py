@@ -12,7 +12,7 @@ import numpy as np
 from bench.report import Section
 from bench.timing import measure
 from bench.workload import Budget
-from rag.index import HNSW_FROM
+from rag.store.vectors import HNSW_FROM
 
 DIM = 768
 CLUSTERS = 1000
@@ -36,7 +36,7 @@ def _centres(rng: np.random.Generator) -> np.ndarray:
 
 
 def _hnsw() -> faiss.Index:
-    """The product's large-index configuration (rag.index.make_faiss)."""
+    """The product's large-index configuration (rag.store.vectors.make_faiss)."""
     index = faiss.IndexHNSWFlat(DIM, 32, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = 80
     index.hnsw.efSearch = 96

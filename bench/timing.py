@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.models import Embedder, RememberingEmbedder
+from rag.engines.protocols import Embedder, RememberingEmbedder
 
 
 @dataclass(frozen=True)

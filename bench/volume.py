@@ -19,12 +19,12 @@ from bench.corpus import build
 from bench.report import Section
 from bench.timing import load_average, peak_rss_mb, rss_mb
 from bench.workload import gold_questions
-from rag.answering import ask
+from rag.answer.ask import ask
 from rag.config import load_settings
-from rag.indexing import index_files
-from rag.loading import find_files
+from rag.ingest.build import index_files
+from rag.ingest.read import find_files
 from rag.pipeline import load_pipeline, make_embedder
-from rag.retrieval import retrieve
+from rag.search.retrieve import retrieve
 
 GROUP_MB = 1.0
 OUT = Path(__file__).resolve().parent / "VOLUME.md"

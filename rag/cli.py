@@ -28,7 +28,7 @@ settings come from RAG_* environment variables (RAG_GGUF=/path/model.gguf uses y
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from rag.indexing import index_files
+    from rag.ingest.build import index_files
     from rag.pipeline import make_embedder
 
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
@@ -55,12 +55,13 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.answering import ask, clean_question
-    from rag.index import stale_sources
+    from rag.answer.ask import ask
+    from rag.answer.question import read_question
+    from rag.answer.translate import with_translations
     from rag.pipeline import load_pipeline
-    from rag.translation import with_translations
+    from rag.store.vectors import stale_sources
 
-    question = clean_question(" ".join(args.question), settings.max_question_chars)  # before any model loads
+    question = read_question(" ".join(args.question), settings.max_question_chars).text  # before any model loads
     pipeline = load_pipeline(settings)
     stale = stale_sources(pipeline.index)
     if stale:
@@ -91,7 +92,7 @@ def print_answer(result: Answer) -> None:
     if draft:
         print()
     if result.note():
-        print(f"({result.note()})")
+        print(f"({result.reason.value}: {result.note()})")
     if result.text != draft:
         print(result.text)
     for c in result.citations:
@@ -104,7 +105,7 @@ def print_answer(result: Answer) -> None:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from rag import preflight
+    from rag.engines import preflight
 
     if not settings.gguf_path.is_file():
         raise ModelMissing(

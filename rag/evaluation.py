@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.citations import without_markers
+from rag.answer.citations import without_markers
 from rag.config import Settings
 from rag.errors import RagError
 from rag.language import detect_language, fold, written_in
@@ -132,7 +132,7 @@ def evaluate(items: list[GoldItem], pipeline: Pipeline, progress: bool = True) -
     """Answer every gold question with `pipeline` and score it."""
     from tqdm import tqdm
 
-    from rag.answering import ask
+    from rag.answer.ask import ask
 
     rows = []
     for item in tqdm(items, desc="eval", unit="q", disable=not progress):

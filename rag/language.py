@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 HAN = "\u3400-\u9fff\uf900-\ufaff"  # CJK ideographs (with extension A and compatibility ideographs), for [...] classes
+DATE_MARK = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\s*")  # the "date yyyy-mm-dd" line some documents open with
 _CJK = re.compile(f"[{HAN}]")
 _LATIN = re.compile(r"[A-Za-zÀ-ỹ]")
 # Letters that occur in Vietnamese but not in plain English text.

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag import storage
+import numpy as np
+
 from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder
-from rag.generation import LlamaCppGenerator
-from rag.index import VectorIndex, check_compatible
-from rag.models import Embedder, Generator, RememberingEmbedder
-from rag.remote import RemoteEmbedder, RemoteGenerator
+from rag.engines.embedder import SentenceTransformerEmbedder
+from rag.engines.llama import LlamaCppGenerator
+from rag.engines.protocols import Embedder, Generator, RememberingEmbedder
+from rag.engines.remote import RemoteEmbedder, RemoteGenerator
+from rag.records import Retrieval
+from rag.search.retrieve import retrieve
+from rag.store import storage
+from rag.store.vectors import VectorIndex, check_compatible
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,10 @@ class Pipeline:
     index: VectorIndex
     generator: Generator
     generation: str = ""  # the index generation loaded (see storage.current)
+
+    def retrieve(self, question: str, top_k: int | None = None, query: np.ndarray | None = None) -> Retrieval:
+        """What the index holds for `question` (see rag.search.retrieve)."""
+        return retrieve(question, self.index, self.embedder, self.settings, query=query, top_k=top_k)
 
 
 def make_embedder(settings: Settings) -> Embedder:

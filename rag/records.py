@@ -37,10 +37,6 @@ class Chunk:
     page: int | None = None  # 1-based page the chunk starts on; None for formats without pages
     page_breaks: tuple[int, ...] = ()  # offsets into Document.text where a later page starts inside the chunk
 
-    @property
-    def last_page(self) -> int | None:
-        return None if self.page is None else self.page + len(self.page_breaks)
-
     def page_at(self, offset: int) -> int | None:
         """The page holding the character at `offset` (an offset into Document.text within this chunk)."""
         return None if self.page is None else self.page + bisect_right(self.page_breaks, offset)
@@ -66,6 +62,23 @@ class Passage:
     end: int
     text: str
     relevance: float  # cosine between question and its best sentence
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The same request as chat messages (for instruct models) and as plain text (for base models)."""
+
+    system: str
+    user: str
+    completion: str
+    language: str = ""  # the language the reply must be written in ("" when any will do)
+    head: str = ""  # the start of `completion` that every prompt of its kind shares (instructions, examples)
+
+    def messages(self) -> list[dict[str, str]]:
+        """The prompt as chat messages, the same for a local chat-template model and a remote engine: the fixed
+        instructions as the system message (small instruct models follow them better there), the request as the
+        user's."""
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,26 @@ class Outcome(StrEnum):
     INVENTED = "invented"  # the draft failed a check and stated a number that no retrieved passage holds: abstained
 
 
+class Reason(StrEnum):
+    """Why an answer came out as it did: the check a draft failed, or why nothing was generated (rag.answer.decide)."""
+
+    KEPT = "kept"  # the draft passed every check
+    NOTHING_RETRIEVED = "nothing_retrieved"  # the index gave nothing for the question
+    BELOW_GATE = "below_gate"  # no passage was relevant enough to answer from
+    NOT_FOUND = "not_found"  # the model found no answer, and that was trusted
+    NOT_FOUND_OVERRULED = "not_found_overruled"  # the model found no answer, but the passages are relevant enough
+    CUT_OFF = "cut_off"  # the draft stops mid-sentence
+    EMPTY = "empty"  # the draft is only markers
+    NO_CITATION = "no_citation"  # the draft cites no passage
+    WRONG_LANGUAGE = "wrong_language"  # the draft is not in the question's language
+    RESTATES_QUESTION = "restates_question"  # the draft adds nothing to the question
+    ANNOUNCES_ONLY = "announces_only"  # the draft announces a list and stops
+    NUMBER_NOT_IN_PASSAGES = "number_not_in_passages"  # a date or number the cited passages do not state
+    HALF_SPAN = "half_span"  # one end of a span of days given as the date
+    NAME_NOT_IN_PASSAGES = "name_not_in_passages"  # a name the cited passages do not hold
+    UNSUPPORTED_SENTENCE = "unsupported_sentence"  # a sentence its passage does not back
+
+
 @dataclass(frozen=True)
 class Answer:
     """The final answer with its checked citations, the model's draft, and what was retrieved."""
@@ -111,7 +144,8 @@ class Answer:
     language: str
     outcome: Outcome
     draft: str = ""  # the model's text as it streamed ("" when gated)
-    reason: str = ""  # the check the draft failed (quoted), or why nothing was generated (gated)
+    reason: Reason = Reason.KEPT  # the check the draft failed, or why nothing was generated
+    detail: str = ""  # the reason in words, with what it found ("2018 is not in the cited passages")
     doubt: str = ""  # the word of a kept draft that the model was unsure of, with its probability ("" if none)
     citations: tuple[Citation, ...] = ()
     retrieved: tuple[Hit, ...] = ()
@@ -133,11 +167,11 @@ class Answer:
             Outcome.ANSWERED: f"the model was unsure of {self.doubt}: check it against the source"
             if self.doubt
             else "",
-            Outcome.QUOTED: f"the draft failed a check ({self.reason}), so the documents are quoted instead",
+            Outcome.QUOTED: f"the draft failed a check ({self.detail}), so the documents are quoted instead",
             Outcome.OVERRULED: "the model said NOT FOUND, but the passages are relevant enough, so they are quoted",
-            Outcome.GATED: f"no passage is relevant enough to answer from: {self.reason}",
+            Outcome.GATED: f"no passage is relevant enough to answer from: {self.detail}",
             Outcome.REFUSED: "the model found no answer in the passages",
-            Outcome.INVENTED: f"the draft failed a check ({self.reason}), so the documents are taken not to hold the answer",
+            Outcome.INVENTED: f"the draft failed a check ({self.detail}), so the documents are taken not to hold the answer",
         }[self.outcome]
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,7 +180,8 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "outcome": self.outcome.value,
-            "reason": self.reason,
+            "reason": self.reason.value,
+            "detail": self.detail,
             "doubt": self.doubt,
             "draft": self.draft,
             "language": self.language,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import PROJECT_DIR, Settings, load_settings
-from rag.indexing import index_files
+from rag.ingest.build import index_files
 from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
 from tests.fakes import EchoGenerator, HashEmbedder
 

@@ -1,4 +1,4 @@
-"""Deterministic stand-ins that implement the Embedder and Generator protocols (rag.models), for fast tests."""
+"""Deterministic stand-ins that implement the Embedder and Generator protocols (rag.engines.protocols), for fast tests."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.lexical import tokenize
-from rag.models import Piece
-from rag.prompting import TRANSLATE, Prompt
+from rag.answer.prompt import TRANSLATE
+from rag.engines.protocols import Piece
+from rag.records import Prompt
+from rag.store.bm25 import tokenize
 
 
 class HashEmbedder:
@@ -73,14 +74,14 @@ class EchoGenerator:
         self.log = log
         self.prompts: list[Prompt] = []
 
-    def warm_up(self) -> None:
+    def warm_up(self, prompts: Sequence[Prompt] = ()) -> None:
         pass
 
-    def stream(self, prompt: Prompt) -> Iterator[str]:
+    def stream(self, prompt: Prompt) -> Iterator[Piece]:
         self.prompts.append(prompt)
         if prompt.system == TRANSLATE:
             source = prompt.user.split("\n\n")[1]  # "Translate into English…\n\n<text>\n\nEnglish translation:"
-            yield self.translations.get(source, "")
+            yield Piece(self.translations.get(source, ""))
             return
         if self.reply is not None:
             yield Piece(self.reply, self.probability)
@@ -92,7 +93,7 @@ class EchoGenerator:
             for start in range(0, len(text), size):
                 time.sleep(self.delay)
                 self._note(f"piece {start}")
-                yield text[start : start + size]
+                yield Piece(text[start : start + size])
         except GeneratorExit:
             self._note("closed")
             raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.prompting import INSTRUCTIONS
+from rag.answer.prompt import INSTRUCTIONS
 
 INJECTION = (
     "Mekong ferry timetable\n\n"

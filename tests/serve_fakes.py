@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from rag.config import load_settings
-from rag.indexing import index_files
+from rag.ingest.build import index_files
 from rag.pipeline import load_pipeline, make_generator
 from rag.web.server import launch
 from rag.web.service import Service

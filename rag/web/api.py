@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from rag import storage
 from rag.errors import RagError
+from rag.store import storage
 from rag.web.jobs import Event, Job
 from rag.web.openai_format import (
     MODEL,

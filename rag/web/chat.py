@@ -9,10 +9,10 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answering import ask
+from rag.answer.ask import ask
+from rag.answer.translate import translate_passages
 from rag.errors import RagError
 from rag.records import Answer
-from rag.translation import translate_passages
 from rag.web.render import answer_html, render_sources, sources_html
 from rag.web.service import Service
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.answering import ask
+from rag.answer.ask import ask
 from rag.errors import RagError, TooSlow
 from rag.pipeline import Pipeline
 from rag.web.queueing import Abandoned, GenerationQueue, Ticket

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
-from rag.answering import clean_question
+from rag.answer.question import read_question
 from rag.errors import BadQuestion, Busy, EngineError, EngineTimeout, EngineUnreachable, IndexProblem, RagError, TooSlow
 from rag.records import Answer
 
@@ -89,7 +89,7 @@ def conversation(chat: ChatRequest, max_chars: int) -> tuple[str, list[str]]:
     if last.role != "user":
         raise ApiError(400, "the last message must be the user's question", param="messages")
     try:
-        question = clean_question(last.text(), max_chars)
+        question = read_question(last.text(), max_chars).text
     except BadQuestion as problem:
         raise ApiError(400, str(problem), param="messages", code="bad_question") from None
     return question, [m.text() for m in chat.messages[:-1] if m.role == "user" and m.text().strip()]
@@ -118,7 +118,7 @@ def citations(answer: Answer) -> list[dict[str, Any]]:
 
 
 def completion(answer: Answer) -> dict[str, Any]:
-    """The checked answer as a chat.completion, with citations, abstained, outcome and doubt beside the choices."""
+    """The checked answer as a chat.completion, with citations, abstained, outcome, reason and doubt beside the choices."""
     return {
         "id": completion_id(),
         "object": "chat.completion",
@@ -135,6 +135,7 @@ def completion(answer: Answer) -> dict[str, Any]:
         "citations": citations(answer),
         "abstained": answer.abstained,
         "outcome": answer.outcome.value,
+        "reason": answer.reason.value,
         "doubt": answer.doubt,
     }
 
@@ -158,13 +159,14 @@ class Chunks:
 
     def final(self, answer: Answer, draft: str) -> str:
         """The last chunk: what the draft lacks of the checked answer (why it was replaced, then the answer),
-        and the answer's citations, abstained, outcome, doubt and checked text."""
+        and the answer's citations, abstained, outcome, reason, doubt and checked text."""
         tail = "" if answer.text == draft.strip() else answer.text
         if tail and draft.strip():
             tail = f"\n\n({answer.note()})\n\n{tail}"
         extra = {
             "abstained": answer.abstained,
             "outcome": answer.outcome.value,
+            "reason": answer.reason.value,
             "doubt": answer.doubt,
             "answer": answer.text,
         }

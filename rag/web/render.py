@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
-from rag.citations import MARKER
+from rag.answer.citations import MARKER
 from rag.pipeline import Pipeline
 from rag.records import Answer, Passage
 

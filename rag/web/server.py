@@ -14,8 +14,9 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
+from rag.answer.prompt import fixed_prompts
 from rag.config import Settings
-from rag.loading import SUFFIXES
+from rag.ingest.read import SUFFIXES
 from rag.pipeline import load_pipeline
 from rag.web.api import build_api
 from rag.web.chat import ChatState, respond, translate_sources
@@ -137,5 +138,5 @@ def main(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Load the index and both models (or reach the remote engines) once, then serve."""
     pipeline = load_pipeline(settings)
     pipeline.embedder.warm_up()
-    pipeline.generator.warm_up()
+    pipeline.generator.warm_up(fixed_prompts())
     launch(Service(pipeline), host, port)

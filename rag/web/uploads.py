@@ -12,8 +12,8 @@ from pathlib import Path
 import gradio as gr
 
 from rag.errors import RagError, UnreadableDocument
-from rag.indexing import Progress, index_files
-from rag.loading import SUFFIXES, load_document
+from rag.ingest.build import Progress, index_files
+from rag.ingest.read import SUFFIXES, load_document
 from rag.pipeline import load_pipeline
 from rag.records import Document
 from rag.web.service import Service

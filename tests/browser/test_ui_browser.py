@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answering import NOT_FOUND
+from rag.answer.decide import NOT_FOUND
 from rag.language import written_in
 from tests.conftest import ASEAN_NZ, SEEDS
 

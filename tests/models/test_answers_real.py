@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering import ask
-from rag.citations import without_markers
+from rag.answer.ask import ask
+from rag.answer.checks import support
+from rag.answer.citations import without_markers
+from rag.answer.prompt import build_prompt, fixed_prompts, translation_prompt
+from rag.answer.translate import translate
 from rag.config import PROJECT_DIR, load_settings
+from rag.engines.protocols import joined
 from rag.evaluation import load_gold
-from rag.extraction import focus
 from rag.language import written_in
 from rag.pipeline import make_generator
-from rag.prompting import build_prompt, translation_prompt
 from rag.records import Chunk, Outcome, Passage
-from rag.translation import translate
-from rag.verification import support
+from rag.search.spans import focus
 from tests.conftest import ASEAN_NZ
 
 VI_PILLARS = (
@@ -158,8 +159,8 @@ def test_a_reply_depends_on_its_prompt_not_on_what_the_model_read_before(real_ge
     replies = []
     for before in (None, other, translation_prompt(VI_PILLARS, "en"), answer):
         if before is not None:
-            "".join(real_generator.stream(before))
-        replies.append("".join(real_generator.stream(answer)))
+            joined(real_generator.stream(before))
+        replies.append(joined(real_generator.stream(answer)))
     assert len(set(replies)) == 1, replies
 
 
@@ -167,8 +168,8 @@ def test_a_generator_warmed_up_for_the_first_question_replies_as_any_other(real_
     """Warming up reads the instructions ahead of the first question; the reply must not change with it."""
     answer = build_prompt("When did ASEAN and New Zealand upgrade their relations?", [passage(VI_UPGRADE, "vi")], "en")
     warmed = make_generator(real_settings)
-    warmed.warm_up()
-    assert "".join(warmed.stream(answer)) == "".join(real_generator.stream(answer))
+    warmed.warm_up(fixed_prompts())
+    assert joined(warmed.stream(answer)) == joined(real_generator.stream(answer))
 
 
 def test_each_piece_carries_the_probability_the_model_gave_it(real_generator):

@@ -10,9 +10,9 @@ from pathlib import Path
 import openai
 import pytest
 
-from rag.answering import ask
+from rag.answer.ask import ask
 from rag.config import PROJECT_DIR, Settings
-from rag.indexing import index_files
+from rag.ingest.build import index_files
 from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
 from rag.records import Outcome
 from tests.conftest import ASEAN_NZ

@@ -8,12 +8,10 @@ they are measured without generating. The answer-level metrics (accuracy, citati
 
 from __future__ import annotations
 
-from rag.answering import gate
+from rag.answer.ask import prepare
 from rag.config import PROJECT_DIR
 from rag.evaluation import GoldItem, load_gold
-from rag.language import detect_language
 from rag.pipeline import Pipeline
-from rag.retrieval import retrieve
 
 GOLD = PROJECT_DIR / "eval" / "gold.jsonl"
 # Measured on the 112-question gold set: recall@1 0.902, recall@5 1.000, MRR 0.949, abstains on 0.50 of the
@@ -24,11 +22,10 @@ CEILINGS = {"false_abstention": 0.02}
 
 def retrieval_and_gate(item: GoldItem, pipeline: Pipeline) -> tuple[int | None, bool]:
     """The rank of the first gold source among the retrieved chunks, and whether the gate abstains."""
-    found = retrieve(item.question, pipeline)
-    best = found.passages[0] if found.passages else None
-    gated = best is None or best.relevance < gate(pipeline.settings, best, detect_language(item.question))
-    ranked = list(dict.fromkeys(hit.chunk.source for hit in found.hits))
-    return next((i for i, source in enumerate(ranked, 1) if source in item.sources), None), gated
+    prepared = prepare(item.question, pipeline)
+    ranked = list(dict.fromkeys(hit.chunk.source for hit in prepared.found.hits))
+    rank = next((i for i, source in enumerate(ranked, 1) if source in item.sources), None)
+    return rank, prepared.gated is not None
 
 
 def test_retrieval_and_gate_meet_their_floors(real_pipeline):

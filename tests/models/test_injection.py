@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import storage as store
-from rag.answering import ask
-from rag.indexing import index_files
+from rag.answer.ask import ask
+from rag.ingest.build import index_files
 from rag.pipeline import Pipeline, load_pipeline
 from rag.records import Answer
+from rag.store import storage as store
 from tests.conftest import ASEAN_NZ, SEEDS
 from tests.hostile import INJECTION, leaks_instructions
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answering import ask
+from rag.answer.ask import ask
 from rag.pipeline import load_pipeline
 from tests.documents import DOCX, EN, VI, ZH, write_samples
 

@@ -7,11 +7,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rag.answering import NOT_FOUND, ask, verify
+from rag.answer.ask import ask
+from rag.answer.decide import NOT_FOUND, decide
+from rag.answer.question import Question
+from rag.answer.translate import with_translations
 from rag.pipeline import load_pipeline
 from rag.records import Outcome
-from rag.retrieval import retrieve
-from rag.translation import with_translations
 from tests.fakes import EchoGenerator, HashEmbedder
 
 
@@ -42,7 +43,7 @@ def test_weak_evidence_is_gated_in_the_question_language(fake_pipeline):
     gated = fake_pipeline.settings.with_(min_relevance=0.99, min_relevance_same_language=0.99)
     result = ask("Giá vàng hôm nay là bao nhiêu?", replace(fake_pipeline, settings=gated)).answer()
     assert result.outcome == Outcome.GATED and result.abstained and result.text == NOT_FOUND["vi"]
-    assert not result.citations and result.draft == "" and "< 0.99" in result.reason
+    assert not result.citations and result.draft == "" and "< 0.99" in result.detail
     assert fake_pipeline.generator.prompts == []  # the gate stops before generation
 
 
@@ -62,7 +63,7 @@ def test_model_not_found_is_refused_or_overruled_by_its_relevance_bound(fake_pip
 def test_a_number_from_another_passage_is_replaced_by_the_quoted_passage_and_the_reason_kept(fake_pipeline):
     reply = "The kiwi has laid very large eggs since 2016 [1]."  # 2016 is in the panda document, not in [1]
     result = ask("What eggs does the kiwi bird lay?", replace(fake_pipeline, generator=EchoGenerator(reply))).answer()
-    assert result.outcome == Outcome.QUOTED and result.reason == "2016 is not in the cited passages"
+    assert result.outcome == Outcome.QUOTED and result.detail == "2016 is not in the cited passages"
     assert result.draft == reply and "2016" not in result.text and not result.abstained
     assert result.text == (
         "According to the documents: “The kiwi is a flightless bird native to New Zealand. It lays very large eggs.”"
@@ -75,7 +76,7 @@ def test_a_number_in_no_retrieved_passage_means_the_documents_do_not_answer(fake
     reply = "The kiwi lays 12 eggs a year [1]."  # 12 appears in no document
     result = ask("How many eggs does the kiwi lay?", replace(fake_pipeline, generator=EchoGenerator(reply))).answer()
     assert result.outcome == Outcome.INVENTED and result.abstained and result.text == NOT_FOUND["en"]
-    assert result.reason == "12 is not in the cited passages; 12 is in no retrieved passage"
+    assert result.detail == "12 is not in the cited passages; 12 is in no retrieved passage"
     assert result.draft == reply and not result.citations and "12 is in no retrieved passage" in result.note()
 
 
@@ -91,21 +92,28 @@ def test_an_answer_the_model_was_unsure_of_is_kept_and_marked_for_checking(fake_
     assert quoted.answer().outcome == Outcome.QUOTED and quoted.answer().doubt == ""  # only a kept draft has one
 
 
-def test_verify_keeps_a_grounded_answer_and_names_the_failed_check(fake_pipeline):
-    passages = retrieve("gạo xuất khẩu 2023", fake_pipeline, top_k=3).passages
-    question = "How much rice did Vietnam export?"
-    kept = verify("In 2023 Vietnam exported 8 million tonnes of rice [1] [9].", passages, question, "en")
+def test_decide_keeps_a_grounded_answer_and_names_the_failed_check(fake_pipeline):
+    passages = fake_pipeline.retrieve("gạo xuất khẩu 2023", top_k=3).passages
+    question = Question("How much rice did Vietnam export?", "en")
+    settings = fake_pipeline.settings.with_(min_support=0.0)
+
+    def verify(draft: str):
+        return decide(draft, question, passages, [p.chunk for p in passages], fake_pipeline.embedder, settings)
+
+    kept = verify("In 2023 Vietnam exported 8 million tonnes of rice [1] [9].")
     assert kept.outcome == Outcome.ANSWERED and kept.text == "In 2023 Vietnam exported 8 million tonnes of rice [1]."
-    for draft, reason in [
-        ("In 2023 Vietnam sold rice to Quang Binh [1].", "Quang Binh is not in the cited passages"),
-        ("In 2023 Vietnam exported 9 million tonnes [1].", "9e+06 is not in the cited passages"),
-        ("Vào năm 2023 [1].", "wrong language"),
-        ("Vietnam exported 8 million tonnes.", "no citation"),
-        ("How much rice did Vietnam export? [1]", "restates the question"),
-        ("[1]", "empty answer"),
+    invented = "9e+06 is not in the cited passages; 9e+06 is in no retrieved passage"
+    for draft, outcome, reason in [
+        ("In 2023 Vietnam sold rice to Quang Binh [1].", Outcome.QUOTED, "Quang Binh is not in the cited passages"),
+        ("In 2023 Vietnam exported 9 million tonnes [1].", Outcome.INVENTED, invented),
+        ("Vào năm 2023 [1].", Outcome.QUOTED, "wrong language"),
+        ("Vietnam exported 8 million tonnes.", Outcome.QUOTED, "no citation"),
+        ("How much rice did Vietnam export? [1]", Outcome.QUOTED, "restates the question"),
+        ("[1]", Outcome.QUOTED, "empty answer"),
     ]:
-        verdict = verify(draft, passages, question, "en")
-        assert (verdict.outcome, verdict.reason, verdict.text) == (Outcome.QUOTED, reason, ""), draft
+        decision = verify(draft)
+        assert (decision.outcome, decision.detail) == (outcome, reason), draft
+        assert decision.text == ("" if outcome is Outcome.QUOTED else NOT_FOUND["en"])
 
 
 def test_a_follow_up_is_searched_with_the_question_it_follows(fake_pipeline):
@@ -121,11 +129,12 @@ def test_the_json_form_keeps_the_keys_and_adds_how_the_answer_came_about(fake_pi
     data = ask("What eggs does the kiwi bird lay?", replace(fake_pipeline, generator=EchoGenerator(reply))).answer()
     record = data.to_dict()
     assert list(record) == [
-        "answer", "abstained", "outcome", "reason", "doubt", "draft", "language", "citations", "retrieved",
+        "answer", "abstained", "outcome", "reason", "detail", "doubt", "draft", "language", "citations", "retrieved",
         "latency_s",
     ]  # fmt: skip
-    assert (record["outcome"], record["reason"], record["draft"]) == (
+    assert (record["outcome"], record["reason"], record["detail"], record["draft"]) == (
         "quoted",
+        "number_not_in_passages",
         "2016 is not in the cited passages",
         reply,
     )
@@ -138,7 +147,7 @@ def test_the_json_form_keeps_the_keys_and_adds_how_the_answer_came_about(fake_pi
 
 def translating(pipeline, reply: str, translation: str | None = None):
     """The fake pipeline with a generator that drafts `reply` and translates the rice passage as `translation`."""
-    rice = retrieve("How much rice did Vietnam export in 2023?", pipeline).passages[0].text
+    rice = pipeline.retrieve("How much rice did Vietnam export in 2023?").passages[0].text
     translations = {" ".join(rice.split()): translation} if translation else {}
     settings = pipeline.settings.with_(min_translation_similarity=0.0, min_support=0.0)  # hashed: not cross-lingual
     return replace(pipeline, settings=settings, generator=EchoGenerator(reply, translations))
@@ -148,7 +157,7 @@ def test_a_draft_in_the_wrong_language_falls_back_to_a_marked_translation_of_the
     english = "Vietnam exported 8 million tonnes of rice in 2023. Its main market is the Philippines."
     pipeline = translating(fake_pipeline, "Việt Nam xuất khẩu 8 triệu tấn gạo [1].", english)
     result = ask("How much rice did Vietnam export in 2023?", pipeline).answer()
-    assert (result.outcome, result.reason) == (Outcome.QUOTED, "wrong language")
+    assert (result.outcome, result.detail) == (Outcome.QUOTED, "wrong language")
     assert (
         result.text == f"According to the documents: “{english}” (machine translation from Vietnamese, 1 May 2024) [1]"
     )
@@ -182,7 +191,7 @@ def test_a_translation_that_changes_a_number_is_not_shown(fake_pipeline):
 )
 def test_a_hallucinated_name_or_number_is_caught_across_languages(fake_pipeline, reply, outcome, reason):
     result = ask("How much rice did Vietnam export in 2023?", translating(fake_pipeline, reply)).answer()
-    assert (result.outcome, result.reason) == (outcome, reason)
+    assert (result.outcome, result.detail) == (outcome, reason)
 
 
 def test_a_grounded_english_answer_from_a_vietnamese_passage_is_kept(fake_pipeline):
@@ -231,7 +240,7 @@ def test_the_checks_embed_each_text_once_and_later_questions_reuse_the_vectors(f
 
 
 def test_a_remembering_embedder_hands_back_the_vector_it_made_and_keeps_queries_and_documents_apart():
-    from rag.models import RememberingEmbedder
+    from rag.engines.protocols import RememberingEmbedder
 
     counting = CountingEmbedder(flip=True)
     remembering = RememberingEmbedder(counting)
@@ -249,7 +258,7 @@ def test_a_remembering_embedder_hands_back_the_vector_it_made_and_keeps_queries_
 
 
 def test_a_remembering_embedder_forgets_the_texts_used_longest_ago_beyond_its_capacity():
-    from rag.models import RememberingEmbedder
+    from rag.engines.protocols import RememberingEmbedder
 
     counting = CountingEmbedder()
     remembering = RememberingEmbedder(counting, capacity=2)

@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from rag.config import load_settings
-from rag.indexing import index_files
+from rag.ingest.build import index_files
 from tests.fakes import HashEmbedder
 from tests.processes import free_port, running
 from tests.serve_fakes import DOCUMENTS

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rag import storage as store
-from rag.answering import ask
-from rag.index import stale_sources
-from rag.indexing import index_files
+from rag.answer.ask import ask
+from rag.ingest.build import index_files
 from rag.pipeline import load_pipeline
+from rag.store import storage as store
+from rag.store.vectors import stale_sources
 from tests.fakes import EchoGenerator, HashEmbedder
 
 ZH = "越南与新西兰关系提升为全面战略伙伴关系。双方同意加强贸易合作。"

@@ -10,10 +10,10 @@ from pathlib import Path
 import llama_cpp
 import pytest
 
-from rag import preflight
 from rag.config import PROJECT_DIR
+from rag.engines import preflight
+from rag.engines.llama import LlamaCppGenerator
 from rag.errors import EngineCrashed
-from rag.generation import LlamaCppGenerator
 from tests.engine import non_portable_instructions
 
 SMALL_GGUF = PROJECT_DIR / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from rag import storage as store
-from rag.answering import ask
+from rag.answer.ask import ask
 from rag.cli import main
 from rag.config import PROJECT_DIR, Settings
 from rag.errors import IndexProblem
-from rag.index import check_compatible
-from rag.indexing import index_files
+from rag.ingest.build import index_files
 from rag.pipeline import load_pipeline
+from rag.store import storage as store
+from rag.store.vectors import check_compatible
 from tests.fakes import EchoGenerator, HashEmbedder
 
 REBUILD = "rag index --rebuild"
@@ -109,9 +109,9 @@ def test_a_missing_index_says_how_to_build_one(settings, capsys):
 KILLED_INDEXER = """
 import sys, time
 from pathlib import Path
-from rag import storage as store
+from rag.store import storage as store
 from rag.config import load_settings
-from rag.indexing import index_files
+from rag.ingest.build import index_files
 from tests.fakes import HashEmbedder
 
 index_dir, new, stage, marker = sys.argv[1:]
@@ -172,7 +172,7 @@ INDEXER = """
 import sys
 from pathlib import Path
 from rag.config import load_settings
-from rag.indexing import index_files
+from rag.ingest.build import index_files
 from tests.fakes import HashEmbedder
 
 index_files([Path(sys.argv[2])], load_settings(index_dir=Path(sys.argv[1])), HashEmbedder(), rebuild=True)
@@ -200,7 +200,7 @@ def test_an_indexer_killed_as_it_starts_writing_leaves_a_whole_index(attempt, co
 HOLDER = """
 import sys, time
 from pathlib import Path
-from rag.storage import writer_lock
+from rag.store.storage import writer_lock
 
 with writer_lock(Path(sys.argv[1])):
     print("locked", flush=True)

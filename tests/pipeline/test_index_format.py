@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import storage as store
-from rag.chunking import chunk_document
 from rag.errors import IndexProblem
-from rag.index import FORMAT, BuildInfo, VectorIndex, make_faiss
-from rag.indexing import index_files
-from rag.loading import find_files, load_document
+from rag.ingest.build import index_files
+from rag.ingest.chunk import chunk_document
+from rag.ingest.read import find_files, load_document
 from rag.records import Chunk
+from rag.store import storage as store
+from rag.store.vectors import FORMAT, BuildInfo, VectorIndex, make_faiss
 from tests.fakes import HashEmbedder
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.answering import ask
-from rag.indexing import index_files
+from rag.answer.ask import ask
+from rag.ingest.build import index_files
 from rag.pipeline import load_pipeline
 from tests.fakes import EchoGenerator, HashEmbedder
 from tests.hostile import INJECTION

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from rag.answering import ask
+from rag.answer.ask import ask
 from rag.cli import main
 from rag.config import PROJECT_DIR, load_settings
 from rag.errors import BadQuestion
-from rag.indexing import index_files
+from rag.ingest.build import index_files
 from rag.records import Answer
 from tests.fakes import HashEmbedder
 

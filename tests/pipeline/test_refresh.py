@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.indexing import index_files
+from rag.ingest.build import index_files
 from rag.pipeline import Pipeline, refreshed
 from rag.web.service import Service
 

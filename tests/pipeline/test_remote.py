@@ -17,9 +17,12 @@ import httpx
 import numpy as np
 import pytest
 
-from rag.answering import ask
+from rag.answer.ask import ask
+from rag.answer.prompt import build_prompt
 from rag.config import PROJECT_DIR, Settings, load_settings
-from rag.engine import with_api_path
+from rag.engines.client import with_api_path
+from rag.engines.protocols import joined
+from rag.engines.remote import RemoteEmbedder, RemoteGenerator
 from rag.errors import (
     BadSettings,
     EngineBadResponse,
@@ -29,11 +32,9 @@ from rag.errors import (
     EngineUnreachable,
     IndexProblem,
 )
-from rag.indexing import index_files
+from rag.ingest.build import index_files
 from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
-from rag.prompting import build_prompt
 from rag.records import Chunk, Passage
-from rag.remote import RemoteEmbedder, RemoteGenerator
 from rag.web.chat import ChatState, respond
 from rag.web.service import Service
 from tests.fake_engine import FakeEngine
@@ -135,8 +136,8 @@ def test_remote_pieces_carry_the_probability_the_engine_reports(engine: FakeEngi
 def test_an_engine_that_refuses_logprobs_is_asked_without_them() -> None:
     with FakeEngine("rejects-logprobs") as strict:
         generator = RemoteGenerator(strict.url, "fake-model", timeout_s=5)
-        first = "".join(generator.stream(app_prompt()))
-        second = "".join(generator.stream(app_prompt()))
+        first = joined(generator.stream(app_prompt()))
+        second = joined(generator.stream(app_prompt()))
     assert first == second == " [1]"  # the fake engine's answer to a prompt without passages
     assert strict.requests == ["POST /v1/chat/completions"] * 3  # refused once, then asked without them
 

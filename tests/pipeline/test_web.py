@@ -8,8 +8,8 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from rag import loading
 from rag.errors import IndexProblem, UnreadableDocument
+from rag.ingest import read as loading
 from rag.pipeline import Pipeline
 from rag.web import chat as web_chat
 from rag.web.chat import ChatState, respond

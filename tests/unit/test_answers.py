@@ -6,13 +6,17 @@ from collections.abc import Generator
 
 import pytest
 
-from rag.answering import NOT_FOUND, Response, doubt, verify
-from rag.citations import citations_for
-from rag.models import Piece
-from rag.records import Answer, Chunk, Outcome, Passage
-from rag.translation import quote_evidence
-from rag.verification import least_sure
+from rag.answer.ask import Response, doubt
+from rag.answer.checks import least_sure
+from rag.answer.citations import citations_for
+from rag.answer.decide import NOT_FOUND, decide
+from rag.answer.question import Question
+from rag.answer.translate import quote_evidence
+from rag.config import Settings
+from rag.engines.protocols import Piece
+from rag.records import Answer, Chunk, Outcome, Passage, Reason
 from rag.web.render import answer_html
+from tests.fakes import HashEmbedder
 
 TEXT = "Thủ tướng New Zealand Christopher Luxon thăm Việt Nam năm 2024."
 CHUNK = Chunk("nz.txt", 0, len(TEXT), TEXT, "vi", "Luxon thăm Việt Nam", "2024-02-27", ((0, len(TEXT)),))
@@ -40,26 +44,53 @@ def test_a_response_read_only_for_its_answer_runs_to_the_end() -> None:
 
 
 @pytest.mark.parametrize(
-    ("draft", "trusted", "outcome", "reason"),
+    ("draft", "trusted", "outcome", "reason", "detail"),
     [
-        ("Luxon visited Vietnam in 2024 [1].", False, Outcome.ANSWERED, ""),
-        ("Luxon visited Vietnam on 27 February 2024 [1].", False, Outcome.ANSWERED, ""),  # the document's date
-        ("Luxon visited Vietnam in 2023 [1].", False, Outcome.QUOTED, "2023 is not in the cited passages"),
-        ("Luxon visited Vietnam with Ardern [1].", False, Outcome.QUOTED, "Ardern is not in the cited passages"),
-        ("Luxon visited Vietnam.", False, Outcome.QUOTED, "no citation"),
-        ("Luxon thăm Việt Nam [1].", False, Outcome.QUOTED, "wrong language"),
-        ("When did Luxon visit Vietnam? [1]", False, Outcome.QUOTED, "restates the question"),
-        ("Luxon visited Vietnam in 2024 [1] and met Prime Minister", False, Outcome.QUOTED, "cut off mid-sentence"),
-        ("Luxon visited Vietnam in 2024 and met Prime Minister", False, Outcome.QUOTED, "cut off mid-sentence"),
-        ("NOT FOUND", False, Outcome.OVERRULED, ""),
-        ("NOT FOUND", True, Outcome.REFUSED, ""),
+        ("Luxon visited Vietnam in 2024 [1].", False, Outcome.ANSWERED, Reason.KEPT, ""),
+        ("Luxon visited Vietnam on 27 February 2024 [1].", False, Outcome.ANSWERED, Reason.KEPT, ""),  # its date
+        (
+            "Luxon visited Vietnam in 2023 [1].",  # a year in no retrieved passage: the documents lack the answer
+            False,
+            Outcome.INVENTED,
+            Reason.NUMBER_NOT_IN_PASSAGES,
+            "2023 is not in the cited passages; 2023 is in no retrieved passage",
+        ),
+        (
+            "Luxon visited Vietnam with Ardern [1].",
+            False,
+            Outcome.QUOTED,
+            Reason.NAME_NOT_IN_PASSAGES,
+            "Ardern is not in the cited passages",
+        ),
+        ("Luxon visited Vietnam.", False, Outcome.QUOTED, Reason.NO_CITATION, "no citation"),
+        ("Luxon thăm Việt Nam [1].", False, Outcome.QUOTED, Reason.WRONG_LANGUAGE, "wrong language"),
+        ("When did Luxon visit Vietnam? [1]", False, Outcome.QUOTED, Reason.RESTATES_QUESTION, "restates the question"),
+        (
+            "Luxon visited Vietnam in 2024 [1] and met Prime Minister",
+            False,
+            Outcome.QUOTED,
+            Reason.CUT_OFF,
+            "cut off mid-sentence",
+        ),
+        (
+            "Luxon visited Vietnam in 2024 and met Prime Minister",
+            False,
+            Outcome.QUOTED,
+            Reason.CUT_OFF,
+            "cut off mid-sentence",
+        ),
+        ("NOT FOUND", False, Outcome.OVERRULED, Reason.NOT_FOUND_OVERRULED, ""),
+        ("NOT FOUND", True, Outcome.REFUSED, Reason.NOT_FOUND, ""),
     ],
 )
-def test_verify_names_how_the_answer_came_about(draft, trusted, outcome, reason) -> None:
-    verdict = verify(draft, PASSAGES, QUESTION, "en", trust_not_found=trusted)
-    assert (verdict.outcome, verdict.reason) == (outcome, reason)
-    expected = {Outcome.ANSWERED: draft, Outcome.REFUSED: NOT_FOUND["en"]}.get(outcome, "")  # "": quote instead
-    assert verdict.text == expected
+def test_decide_names_how_the_answer_came_about(draft, trusted, outcome, reason, detail) -> None:
+    settings = Settings(min_support=0.0, trust_not_found_below=1.0 if trusted else 0.0)
+    decision = decide(draft, Question(QUESTION, "en"), PASSAGES, [CHUNK], HashEmbedder(), settings)
+    assert (decision.outcome, decision.reason, decision.detail) == (outcome, reason, detail)
+    expected = {Outcome.ANSWERED: draft, Outcome.REFUSED: NOT_FOUND["en"], Outcome.INVENTED: NOT_FOUND["en"]}.get(
+        outcome, ""
+    )  # "": quote instead
+    assert decision.text == expected
 
 
 UNSURE = [
@@ -74,7 +105,7 @@ UNSURE = [
 def test_the_least_sure_piece_is_one_the_model_added_to_the_question() -> None:
     # "Luxon" is copied from the question and " [1]." has no word: only what the answer adds is weighed
     assert least_sure(UNSURE, QUESTION) == ("Hanoi", 0.2)
-    assert least_sure(["Luxon visited Hanoi [1]."], QUESTION) is None  # an engine that gives no probabilities
+    assert least_sure([Piece("Luxon visited Hanoi [1].")], QUESTION) is None  # an engine that gives no probabilities
     assert least_sure([Piece(" Hanoi", None)], QUESTION) is None
 
 
@@ -82,7 +113,7 @@ def test_a_kept_answer_names_the_word_the_model_was_unsure_of_under_the_bar() ->
     assert doubt(UNSURE, QUESTION, below=0.25) == "“Hanoi” (probability 0.20)"
     assert doubt(UNSURE, QUESTION, below=0.2) == ""  # 0.20 is not under 0.20
     assert doubt(UNSURE, QUESTION, below=0.0) == ""  # never
-    assert doubt(["Luxon visited Hanoi [1]."], QUESTION, below=0.25) == ""
+    assert doubt([Piece("Luxon visited Hanoi [1].")], QUESTION, below=0.25) == ""
     answer = Answer(QUESTION, "Luxon visited Hanoi [1].", "en", Outcome.ANSWERED, doubt="“Hanoi” (probability 0.20)")
     assert answer.note() == "the model was unsure of “Hanoi” (probability 0.20): check it against the source"
     assert answer.to_dict()["doubt"] == "“Hanoi” (probability 0.20)"
@@ -100,8 +131,8 @@ def test_quoted_evidence_is_marked_as_untranslated_or_as_a_machine_translation()
 
 
 def test_the_note_tells_why_the_draft_is_not_the_answer() -> None:
-    def answer(outcome: Outcome, reason: str = "") -> Answer:
-        return Answer(QUESTION, "text", "en", outcome, draft="draft", reason=reason)
+    def answer(outcome: Outcome, detail: str = "") -> Answer:
+        return Answer(QUESTION, "text", "en", outcome, draft="draft", detail=detail)
 
     assert answer(Outcome.ANSWERED).note() == ""
     assert "(no citation)" in answer(Outcome.QUOTED, "no citation").note()
@@ -114,7 +145,7 @@ def test_the_note_tells_why_the_draft_is_not_the_answer() -> None:
 
 def test_the_answer_html_links_valid_citations_and_shows_the_note() -> None:
     cited = citations_for("[1]", PASSAGES)
-    quoted = Answer(QUESTION, "See [1] and [2] <b>", "en", Outcome.QUOTED, reason="no citation", citations=cited)
+    quoted = Answer(QUESTION, "See [1] and [2] <b>", "en", Outcome.QUOTED, detail="no citation", citations=cited)
     html = answer_html(quoted, turn=3)
     assert '<a class="cite" href="#src-3-1">[1]</a>' in html and "[2]" in html and 'href="#src-3-2"' not in html
     assert "&lt;b&gt;" in html and '<em class="note">(the draft failed a check (no citation)' in html
@@ -138,16 +169,16 @@ def test_the_answer_html_links_valid_citations_and_shows_the_note() -> None:
     ],
 )
 def test_a_translation_is_the_replys_first_paragraph_of_content(reply: str, kept: str) -> None:
-    from rag.translation import one_paragraph
+    from rag.answer.translate import one_paragraph
 
     assert one_paragraph(reply) == kept
 
 
 def test_chat_models_get_the_fixed_instructions_as_the_system_message() -> None:
-    from rag.prompting import build_prompt, chat_messages, translation_prompt
+    from rag.answer.prompt import build_prompt, translation_prompt
 
     for prompt in (build_prompt(QUESTION, PASSAGES, "en"), translation_prompt(TEXT, "en")):
-        system, user = chat_messages(prompt)
+        system, user = prompt.messages()
         assert (system["role"], system["content"], user["role"]) == ("system", prompt.system, "user")
         assert TEXT in user["content"] and TEXT not in system["content"]
     assert "Chinese characters" in translation_prompt(TEXT, "en").user
@@ -155,7 +186,7 @@ def test_chat_models_get_the_fixed_instructions_as_the_system_message() -> None:
 
 
 def test_the_model_reads_a_chinese_amount_in_the_scale_of_the_language_it_writes() -> None:
-    from rag.prompting import build_prompt, translation_prompt
+    from rag.answer.prompt import build_prompt, translation_prompt
 
     text = "双方同意设定2026年双边贸易额达到30亿美元的目标。"
     chunk = Chunk("zh.txt", 0, len(text), text, "zh", "联合声明", "2025-02-25", ((0, len(text)),))

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.errors import UnreadableDocument
-from rag.loading import decode, load_document
+from rag.ingest.read import decode, load_document
 
 ZH = "越南与新西兰关系提升为全面战略伙伴关系。双方同意加强贸易合作。"
 LATIN = "Müller, Straße und größer: über Äpfel. Le café à Noël était élevé, déjà vu."

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from rag.citations import without_markers
+from rag.answer.citations import without_markers
 from rag.config import PROJECT_DIR
 from rag.errors import RagError
 from rag.evaluation import load_gold

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rag.chunking import chunk_document
 from rag.cli import print_answer
-from rag.pdf_reader import drop_running_lines, reflow
+from rag.ingest.chunk import chunk_document
+from rag.ingest.pdf import drop_running_lines, reflow
 from rag.records import Answer, Citation, Document, Outcome
 from tests.fakes import HashEmbedder
 
@@ -39,12 +39,12 @@ def test_chunks_know_their_pages_and_the_page_of_each_offset() -> None:
     starts = (0, 22, 45, 45)  # the third page is blank
     doc = Document("r.pdf", "r.pdf", text, "Alpha one.", None, "en", "f", starts)
     chunks = chunk_document(doc, 2, HashEmbedder().count_tokens)
-    assert [(c.page, c.last_page) for c in chunks] == [(1, 1), (2, 2), (4, 4)]
+    assert [(c.page, c.page_at(c.end - 1)) for c in chunks] == [(1, 1), (2, 2), (4, 4)]
     whole = chunk_document(doc, 1000, HashEmbedder().count_tokens)[0]
-    assert (whole.page, whole.page_breaks, whole.last_page) == (1, (22, 45, 45), 4)
+    assert (whole.page, whole.page_breaks, whole.page_at(whole.end - 1)) == (1, (22, 45, 45), 4)
     assert [whole.page_at(o) for o in (0, 21, 22, 44, 45, len(text) - 1)] == [1, 1, 2, 2, 4, 4]
     unpaged = chunk_document(Document("n.txt", "n.txt", text, "", None, "en", "f"), 1000, len)[0]
-    assert unpaged.page is None and unpaged.page_at(30) is None and unpaged.last_page is None
+    assert unpaged.page is None and unpaged.page_at(30) is None and unpaged.page_at(unpaged.end - 1) is None
 
 
 def test_the_cli_citation_line_shows_the_page_beside_the_file_name(capsys) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import preflight
 from rag.config import PROJECT_DIR
+from rag.engines import preflight
 from rag.errors import EngineCrashed
 from tests.engine import non_portable_instructions
 

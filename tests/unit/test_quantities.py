@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.quantities import Day, in_thousands, read_quantities, zh_numeral
+from rag.answer.quantities import Day, in_thousands, read_quantities, zh_numeral
 
 
 @pytest.mark.parametrize(

@@ -7,35 +7,37 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.answering import clean_question, gate
+from rag.answer.decide import gate
+from rag.answer.question import Question, read_question
 from rag.config import Settings
-from rag.conversation import follow_up_context, search_text
 from rag.errors import BadQuestion
-from rag.index import BuildInfo, VectorIndex, make_faiss
 from rag.records import Chunk, Hit, Passage
-from rag.retrieval import rerank
+from rag.search.conversation import follow_up_context, search_text
+from rag.search.retrieve import rerank
+from rag.store.vectors import BuildInfo, VectorIndex, make_faiss
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "???", "\n\t"])
 def test_empty_questions_are_refused(question):
     with pytest.raises(BadQuestion, match="empty"):
-        clean_question(question, 100)
+        read_question(question, 100)
 
 
 def test_overlong_question_is_refused():
     with pytest.raises(BadQuestion, match="limit is 100"):
-        clean_question("a" * 101, 100)
+        read_question("a" * 101, 100)
 
 
 def test_question_is_cleaned():
-    assert clean_question("  Khi nào\x07 ASEAN\n\n họp? 🙂 ", 100) == "Khi nào ASEAN họp? 🙂"
+    assert read_question("  Khi nào\x07 ASEAN\n\n họp? 🙂 ", 100).text == "Khi nào ASEAN họp? 🙂"
 
 
 def test_gate_asks_more_of_a_passage_in_the_question_language():
     best = Passage(1, Chunk("a.txt", 0, 4, "Câu.", "vi", "", None, ((0, 4),)), 0, 4, "Câu.", 0.52)
     settings = Settings(min_relevance=0.5, min_relevance_same_language=0.55)
-    assert gate(settings, best, "vi") == 0.55 > best.relevance  # same language: refused
-    assert gate(settings, best, "en") == 0.5 < best.relevance  # cross-lingual: answered
+    refused = gate(Question("Câu?", "vi"), [best], settings)  # same language: 0.52 < 0.55
+    assert refused is not None and refused.detail == "best passage relevance 0.520 < 0.55"
+    assert gate(Question("Sentence?", "en"), [best], settings) is None  # cross-lingual: 0.52 >= 0.50
 
 
 def test_ranking_takes_the_same_language_margin_off_a_passage_in_the_question_language():
@@ -69,9 +71,9 @@ def test_follow_up_questions_carry_the_previous_question(question: str, expected
 @given(st.text())
 def test_clean_question_output_is_printable_trimmed_and_stable(question):
     try:
-        cleaned = clean_question(question, 500)
+        cleaned = read_question(question, 500).text
     except BadQuestion:
         return
     assert cleaned == cleaned.strip() and "  " not in cleaned and 0 < len(cleaned) <= 500
     assert all(c.isprintable() for c in cleaned)
-    assert clean_question(cleaned, 500) == cleaned
+    assert read_question(cleaned, 500).text == cleaned

@@ -7,18 +7,18 @@ import re
 import numpy as np
 import pytest
 
-from rag.chunking import chunk_document, split_sentences
-from rag.citations import citations_for, cited_numbers, strip_invalid
+from rag.answer.checks import repeats_question
+from rag.answer.citations import citations_for, cited_numbers, strip_invalid
+from rag.answer.prompt import build_prompt
 from rag.config import Settings, load_settings
 from rag.errors import BadSettings
 from rag.evaluation import is_correct, lead_words
+from rag.ingest.chunk import chunk_document, split_sentences
+from rag.ingest.read import find_date, find_title
 from rag.language import HAN, detect_language, fold
-from rag.lexical import BM25, tokenize
-from rag.loading import find_date, find_title
-from rag.prompting import build_prompt
 from rag.records import Chunk, Document, Passage
-from rag.retrieval import passages, reciprocal_rank_fusion
-from rag.verification import repeats_question
+from rag.search.retrieve import passages, reciprocal_rank_fusion
+from rag.store.bm25 import BM25, tokenize
 
 
 def chunk(text: str = "Hà Nội là thủ đô. 2025年。", source: str = "a.txt") -> Chunk:
@@ -151,7 +151,7 @@ def test_settings_are_validated_with_the_bad_value_named(monkeypatch):
 
 
 def test_vectors_are_cosine_ready():
-    from rag.index import make_faiss
+    from rag.store.vectors import make_faiss
 
     vectors = np.eye(4, dtype=np.float32)
     scores, rows = make_faiss(vectors).search(np.array([[0.6, 0.8, 0, 0]], np.float32), 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.support import Claim, claims, support_scores, supported
+from rag.answer.support import Claim, claims, support_scores
 
 
 def unit(*values: float) -> np.ndarray:
@@ -18,13 +18,10 @@ def test_each_claim_takes_its_best_evidence_sentence():
     answer = np.stack([unit(0.9, 0.1, 0, 0), unit(0, 0, 1, 0)])  # one near the first sentence, one near none
     scores = support_scores(answer, evidence)
     assert scores[0] == pytest.approx(0.9 / np.hypot(0.9, 0.1)) and scores[1] == 0
-    assert not supported(answer, evidence, 0.5)
-    assert supported(answer[:1], evidence, 0.5)
 
 
-def test_no_evidence_or_no_claim_supports_nothing():
+def test_no_evidence_supports_nothing():
     assert support_scores(np.stack([unit(1, 0)]), np.zeros((0, 2), np.float32)).tolist() == [0.0]
-    assert not supported(np.zeros((0, 2), np.float32), np.stack([unit(1, 0)]), 0.1)
 
 
 @pytest.mark.parametrize(

@@ -6,17 +6,28 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.extraction import clauses, focus
+from rag.answer.checks import cite_best, evidence_sentences, invented_number, support, unsupported_name
+from rag.answer.decide import Draft, first_failure
+from rag.answer.question import Question
+from rag.engines.protocols import Embedder
 from rag.records import Chunk, Passage
-from rag.verification import (
-    cite_best,
-    evidence_sentences,
-    failed_check,
-    invented_number,
-    support,
-    unsupported_name,
-)
+from rag.search.spans import clauses, focus
 from tests.fakes import HashEmbedder
+
+
+def failed_check(
+    text: str,
+    passages: list[Passage],
+    question: str,
+    language: str,
+    embedder: Embedder | None = None,
+    min_support: float = 0.0,
+) -> str:
+    """The detail of the first check `text` fails, "" when it passes them all."""
+    draft = Draft(text, Question(question, language), tuple(passages), embedder or HashEmbedder(), min_support)
+    found = first_failure(draft)
+    return found.detail if found else ""
+
 
 VI = (
     "Các nhà lãnh đạo ASEAN và New Zealand nhất trí nâng cấp quan hệ lên Đối tác Chiến lược toàn diện, "
@@ -154,7 +165,7 @@ def test_focus_keeps_a_list_separated_by_semicolons_whole_up_to_twice_the_span()
 
 
 def test_an_answer_that_echoes_the_question_but_adds_the_fact_is_not_a_restatement():
-    from rag.verification import repeats_question
+    from rag.answer.checks import repeats_question
 
     question = "When was the 6th ASEAN–New Zealand Joint Cooperation Committee (JCC) meeting held?"
     assert not repeats_question(
@@ -194,7 +205,7 @@ def test_an_answer_that_echoes_the_question_but_adds_the_fact_is_not_a_restateme
     ],
 )
 def test_an_answer_that_adds_nothing_to_the_question_is_a_restatement(answer, question, restates):
-    from rag.verification import repeats_question
+    from rag.answer.checks import repeats_question
 
     assert repeats_question(answer, question) is restates
 
@@ -218,7 +229,7 @@ def test_a_document_date_line_is_not_part_of_the_span():
 
 
 def test_a_headline_passage_or_clause_gives_way_to_the_text_that_answers():
-    from rag.extraction import answer_spans
+    from rag.search.spans import answer_spans
 
     embedder = HashEmbedder()
     title = "Hội nghị Cấp cao Kỷ niệm ASEAN - New Zealand."

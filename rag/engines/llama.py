@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rag.engines.preflight import ensure_engine_runs
+from rag.engines.protocols import Piece
 from rag.errors import MissingDependency, ModelMissing
-from rag.models import Piece
-from rag.preflight import ensure_engine_runs
-from rag.prompting import Prompt, build_prompt, chat_messages, translation_prompt
+from rag.records import Prompt
 
 STOP = ["\n"]  # base-model answers are one line, as in the worked examples
 # UTF-8 lead bytes of U+3000-U+9FFF (CJK punctuation, kana, Han): a token holding one writes Chinese script.
@@ -74,11 +74,11 @@ class LlamaCppGenerator:
     def has_chat_template(self) -> bool:
         return bool(self.llm.metadata.get("tokenizer.chat_template"))
 
-    def warm_up(self) -> None:
-        """Load the model, build its Chinese-script mask and read the instructions of answers and translations now,
-        so that the first question waits for none of them."""
+    def warm_up(self, prompts: Sequence[Prompt] = ()) -> None:
+        """Load the model, build its Chinese-script mask and read the fixed heads of `prompts` now, so that the
+        first question waits for none of them."""
         self._cjk_offsets()
-        for prompt in (build_prompt("", [], "en"), translation_prompt("", "en")):
+        for prompt in prompts:
             self._start_from_head(prompt)
 
     def stream(self, prompt: Prompt) -> Iterator[Piece]:
@@ -91,7 +91,7 @@ class LlamaCppGenerator:
         self._start_from_head(prompt)
         if self.has_chat_template:
             chunks = self.llm.create_chat_completion(
-                chat_messages(prompt),
+                prompt.messages(),
                 max_tokens=self.max_tokens,
                 temperature=0.0,
                 stream=True,
@@ -148,7 +148,7 @@ class LlamaCppGenerator:
         """The prompt's text as llama.cpp reads it, with `rest` in place of what follows its fixed head."""
         if not chat:
             return prompt.head + rest
-        return chat_template(self.llm)(messages=chat_messages(Prompt(prompt.system, rest, ""))).prompt
+        return chat_template(self.llm)(messages=Prompt(prompt.system, rest, "").messages()).prompt
 
     def _read_alone(self, tokens: list[int]) -> Context:
         llm = self.llm

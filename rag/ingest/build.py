@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import storage
-from rag.chunking import chunk_document
 from rag.config import Settings
+from rag.engines.protocols import Embedder
 from rag.errors import UnreadableDocument
-from rag.index import BuildInfo, SourceFile, VectorIndex, check_compatible
-from rag.loading import find_files, load_document
-from rag.models import Embedder
+from rag.ingest.chunk import chunk_document
+from rag.ingest.read import find_files, load_document
 from rag.records import Document
+from rag.store import storage
+from rag.store.vectors import BuildInfo, SourceFile, VectorIndex, check_compatible
 
 Progress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total), advancing as sentences embed
 

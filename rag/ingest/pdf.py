@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 from rag.errors import UnreadableDocument
-from rag.pdf_worker import PdfWorker, WorkerFailed
+from rag.ingest.pdf_worker import PdfWorker, WorkerFailed
 
 PDF_MEMORY_MB = 1024  # address space allowed to the process that parses a PDF
 PDF_SECONDS = 120  # time allowed to it

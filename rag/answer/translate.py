@@ -8,12 +8,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from rag.answer.checks import cosine, unsupported_name
+from rag.answer.prompt import show_date, translation_prompt
+from rag.answer.quantities import read_quantities
+from rag.engines.protocols import Embedder, Generator, joined
 from rag.language import HAN, written_in
-from rag.models import Embedder, Generator
-from rag.prompting import show_date, translation_prompt
-from rag.quantities import read_quantities
 from rag.records import Answer, Passage
-from rag.verification import cosine, unsupported_name
 
 EVIDENCE_LEAD = {"en": "According to the documents:", "vi": "Theo tài liệu:", "zh": "根据文档："}
 LANGUAGE_NAMES = {  # the name of each document language, written in each asker's language
@@ -36,7 +36,7 @@ def translate(passage: Passage, language: str, generator: Generator, embedder: E
     date, number or name that the passage does not state, or a cosine to it below `min_similarity` (a different
     meaning)."""
     text = passage.text
-    raw = "".join(generator.stream(translation_prompt(text, language)))
+    raw = joined(generator.stream(translation_prompt(text, language)))
     translation = _WRAPPING.sub("", one_paragraph(raw)).strip()
     if not translation or not written_in(translation, language):
         return ""

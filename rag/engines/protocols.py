@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from rag.prompting import Prompt
+from rag.records import Prompt
 
 
 class Embedder(Protocol):
@@ -35,28 +36,30 @@ class Embedder(Protocol):
         """Load the model now rather than on first use."""
 
 
-class Piece(str):
+@dataclass(frozen=True)
+class Piece:
     """A piece of a generator's streamed text, with the least probability the model gave a token of it (None where
-    the engine does not say). It is text: whoever needs only the words reads it as a str."""
+    the engine does not say)."""
 
-    probability: float | None
+    text: str
+    probability: float | None = None
 
-    def __new__(cls, text: str, probability: float | None = None) -> Piece:
-        piece = super().__new__(cls, text)
-        piece.probability = probability
-        return piece
+
+def joined(pieces: Iterable[Piece]) -> str:
+    """The text of streamed pieces, put together."""
+    return "".join(piece.text for piece in pieces)
 
 
 class Generator(Protocol):
-    """Writes an answer to a prompt, streamed as text pieces (a `Piece` also says how sure the model was)."""
+    """Writes an answer to a prompt, streamed as pieces of text that say how sure the model was."""
 
     @property
     def model_id(self) -> str: ...
 
-    def stream(self, prompt: Prompt) -> Iterator[str]: ...
+    def stream(self, prompt: Prompt) -> Iterator[Piece]: ...
 
-    def warm_up(self) -> None:
-        """Load the model now rather than on first use."""
+    def warm_up(self, prompts: Sequence[Prompt] = ()) -> None:
+        """Load the model now rather than on first use, and read the fixed heads of `prompts` ahead of time."""
 
 
 class RememberingEmbedder:

@@ -23,8 +23,8 @@ import faiss
 import numpy as np
 
 from rag.errors import IndexProblem
-from rag.index import FORMAT, BuildInfo, SourceFile, VectorIndex
 from rag.records import Chunk
+from rag.store.vectors import FORMAT, BuildInfo, SourceFile, VectorIndex
 
 
 @contextlib.contextmanager

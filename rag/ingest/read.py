@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 
-from rag.docx_reader import read_docx
 from rag.errors import UnreadableDocument
+from rag.ingest.pdf import read_pdf
+from rag.ingest.word import read_docx
 from rag.language import HAN, detect_language
-from rag.pdf_reader import read_pdf
 from rag.records import Document
 
 TITLE_CHARS = 90

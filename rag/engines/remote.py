@@ -1,4 +1,4 @@
-"""Remote engines: generation and embeddings from any OpenAI-compatible server (see rag.engine for its failures)."""
+"""Remote engines: generation and embeddings from any OpenAI-compatible server (see rag.engines.client for its failures)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from rag.engine import Engine
-from rag.models import Piece
-from rag.prompting import Prompt, chat_messages
+from rag.engines.client import Engine
+from rag.engines.protocols import Piece
+from rag.records import Prompt
 
 EMBED_BATCH = 32
 _PIECE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+|[^\w\s]")
@@ -29,8 +29,9 @@ class RemoteGenerator:
     def model_id(self) -> str:
         return f"remote:{self.engine.configured_model or self.engine.url}"
 
-    def warm_up(self) -> None:
-        """Ask the server for its model now, so that a wrong URL shows before the first question."""
+    def warm_up(self, prompts: Sequence[Prompt] = ()) -> None:
+        """Ask the server for its model now, so that a wrong URL shows before the first question (the server reads
+        `prompts` as it will)."""
         self.engine.model  # noqa: B018
 
     def stream(self, prompt: Prompt) -> Iterator[Piece]:
@@ -54,7 +55,7 @@ class RemoteGenerator:
 
         request: dict[str, Any] = {
             "model": self.engine.model,
-            "messages": chat_messages(prompt),
+            "messages": prompt.messages(),
             "max_tokens": self.max_tokens,
             "temperature": 0.0,
             "stream": True,

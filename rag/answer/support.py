@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.citations import MARKER, cited_numbers
+from rag.answer.citations import MARKER, cited_numbers
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
@@ -46,8 +46,3 @@ def support_scores(claim_vectors: np.ndarray, evidence_vectors: np.ndarray) -> n
     if len(evidence_vectors) == 0:
         return np.zeros(len(claim_vectors), np.float32)
     return (np.asarray(claim_vectors) @ np.asarray(evidence_vectors).T).max(axis=1)
-
-
-def supported(claim_vectors: np.ndarray, evidence_vectors: np.ndarray, threshold: float) -> bool:
-    """Every claim comes within `threshold` cosine of some evidence sentence."""
-    return bool(len(claim_vectors)) and bool((support_scores(claim_vectors, evidence_vectors) >= threshold).all())

@@ -11,10 +11,10 @@ from typing import Any
 import faiss
 import numpy as np
 
+from rag.engines.protocols import Embedder
 from rag.errors import IndexProblem
-from rag.lexical import BM25
-from rag.models import Embedder
 from rag.records import Chunk
+from rag.store.bm25 import BM25
 
 swig: Any = faiss  # the SWIG bindings' type stubs miss constructor overloads and some classes
 

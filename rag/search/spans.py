@@ -8,9 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.language import HAN, fold
-from rag.models import Embedder
-from rag.prompting import DATE_MARK
+from rag.engines.protocols import Embedder
+from rag.language import DATE_MARK, HAN, fold
 from rag.records import Passage
 
 _CLAUSE_END = re.compile(r"(?<=[,;:，；：、])\s*")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from rag.quantities import in_thousands
-from rag.records import Passage
+from rag.answer.quantities import in_thousands
+from rag.language import DATE_MARK
+from rag.records import Passage, Prompt
 
 LANGUAGE_NAMES = {"en": "English", "vi": "Vietnamese", "zh": "Chinese"}
 NOT_FOUND_MARK = "NOT FOUND"
-DATE_MARK = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\s*")  # the "date yyyy-mm-dd" line some documents open with
 
 INSTRUCTIONS = (
     "You answer questions from numbered news sources, which may be written in another language than the question. "
@@ -59,17 +58,6 @@ EXAMPLES = (
 )
 
 
-@dataclass(frozen=True)
-class Prompt:
-    """The same request as chat messages (for instruct models) and as plain text (for base models)."""
-
-    system: str
-    user: str
-    completion: str
-    language: str = ""  # the language the reply must be written in ("" when any will do)
-    head: str = ""  # the start of `completion` that every prompt of its kind shares (instructions, examples)
-
-
 def show_date(iso: str | None, language: str) -> str:
     """A yyyy-mm-dd date as the asker writes it: 28 October 2025, 28/10/2025, 2025年10月28日."""
     if not iso:
@@ -109,12 +97,6 @@ def build_prompt(question: str, passages: Sequence[Passage], language: str) -> P
     return Prompt(system, user, completion, language, head)
 
 
-def chat_messages(prompt: Prompt) -> list[dict[str, str]]:
-    """The prompt as chat messages, the same for a local chat-template model and a remote engine: the fixed
-    instructions as the system message (small instruct models follow them better there), the request as the user's."""
-    return [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
-
-
 # Worked translations for base models without a chat template.
 TRANSLATION_EXAMPLES = (
     (
@@ -142,3 +124,8 @@ def translation_prompt(text: str, language: str) -> Prompt:
     head = f"{TRANSLATE}\n\n{shots}\n\n"
     completion = f"{head}Text: “{flat(text)}”\nLanguage: {name}\nTranslation:"
     return Prompt(TRANSLATE, user, completion, language, head)
+
+
+def fixed_prompts() -> tuple[Prompt, ...]:
+    """One prompt of each kind the answer stage sends, for a generator to read their fixed heads ahead of time."""
+    return (build_prompt("", [], "en"), translation_prompt("", "en"))

@@ -9,14 +9,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.chunking import split_sentences
-from rag.citations import cited_numbers, without_markers
-from rag.language import HAN, fold, written_in
-from rag.models import Embedder, Piece
-from rag.prompting import DATE_MARK
-from rag.quantities import Quantities, read_quantities
+from rag.answer.citations import cited_numbers, without_markers
+from rag.answer.quantities import Quantities, read_quantities
+from rag.answer.support import claims, support_scores
+from rag.engines.protocols import Embedder, Piece
+from rag.ingest.chunk import split_sentences
+from rag.language import DATE_MARK, HAN, fold
 from rag.records import Chunk, Passage
-from rag.support import claims, support_scores
 
 _LATIN = "0-9A-Za-z\u00c0-\u024f\u1e00-\u1eff'’-"  # Latin letters with Vietnamese diacritics, apostrophes, hyphens
 _NAME = re.compile(f"(?<![{_LATIN}])[A-Z][{_LATIN}]*(?:\\s+[A-Z][{_LATIN}]*)*")  # never runs on into Chinese script
@@ -33,67 +32,22 @@ _VIETNAMESE_FUNCTION_WORDS = {"cac", "nhung", "cua", "duoc", "vao", "nay", "cho"
 _FUNCTION_WORDS = {"the", "in", "on", "at", "it", "its", "they", "this", "these", "a", "an", "yes", "no", "he", "she"}
 
 
-def failed_check(
-    text: str,
-    passages: Sequence[Passage],
-    question: str,
-    language: str,
-    embedder: Embedder | None = None,
-    min_support: float = 0.0,
-) -> str:
-    """The first check a draft fails, as a short reason; "" when it passes them all.
-
-    A draft must cite a passage, be written in the question's language (names aside), not restate the question,
-    state only dates and numbers found in its cited passages or the question (in any language or notation), not
-    give one end of a span of days as if it were the date ("on 25 February" for "from 25 to 28 February"), name
-    only names found there, and, when `embedder` is given, have every sentence within `min_support` cosine of a
-    sentence of the passages it cites.
-    """
-    words = without_markers(text)
-    cited = [p for p in passages if p.n in cited_numbers(text)]
-    if not words:
-        return "empty answer"
-    if not cited:
-        return "no citation"
-    if not written_in(words, language):
-        return "wrong language"
-    if repeats_question(words, question):
-        return "restates the question"
-    if words.rstrip().endswith((":", "：")):  # "... in the following areas: [1]"
-        return "announces what it does not give"
-    stated, known = stated_quantities(words), read_quantities(evidence(cited, question))
-    missing = stated.unsupported(known)
-    if missing:
-        return f"{missing[0]} is not in the cited passages"
-    half = stated.half_span(known)
-    if half:
-        return f"gives one end of the span {half} only"
-    name = unsupported_name(words, cited, question, language)
-    if name:
-        return f"{name} is not in the cited passages"
-    if embedder is not None and min_support > 0:
-        weakest = min(support(text, passages, embedder), default=0.0)
-        if weakest < min_support:
-            return f"a sentence is not backed by its passage (similarity {weakest:.2f} < {min_support:.2f})"
-    return ""
-
-
 def cut_off(draft: str) -> bool:
     """A draft that stops mid-sentence, with neither a sentence's end nor a citation marker last: the model ran out
     of tokens before it finished ("… Nguyễn Minh Khê, Nguyễn Minh")."""
     return bool(draft.strip()) and not _LAST_OF_A_SENTENCE.search(draft)
 
 
-def least_sure(pieces: Sequence[str], question: str) -> tuple[str, float] | None:
+def least_sure(pieces: Sequence[Piece], question: str) -> tuple[str, float] | None:
     """The piece of a draft that the model gave the least probability, among those with a letter or digit that the
     question does not hold: what the model added to the question ("peace" in a list of pillars) rather than copied
     from it. None when the generator gave no probabilities."""
     asked = question.casefold()
     scored = [
-        (piece.strip(), piece.probability)
+        (piece.text.strip(), piece.probability)
         for piece in pieces
-        if isinstance(piece, Piece) and piece.probability is not None
-        if any(c.isalnum() for c in piece) and piece.strip().casefold() not in asked
+        if piece.probability is not None
+        if any(c.isalnum() for c in piece.text) and piece.text.strip().casefold() not in asked
     ]
     return min(scored, key=lambda scored_piece: scored_piece[1], default=None)
 

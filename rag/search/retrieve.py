@@ -7,25 +7,35 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.index import VectorIndex
+from rag.config import Settings
+from rag.engines.protocols import Embedder
 from rag.language import detect_language
-from rag.pipeline import Pipeline
 from rag.records import Hit, Passage, Retrieval
+from rag.store.vectors import VectorIndex
 
 RRF_K = 60
 SHORT_SENTENCE = 60  # characters; a shorter best sentence is shown with its neighbour
 
 
-def retrieve(question: str, pipeline: Pipeline, top_k: int | None = None, query: np.ndarray | None = None) -> Retrieval:
-    """The reranked hits for `question` and the numbered passages the generator is shown.
+def retrieve(
+    question: str,
+    index: VectorIndex,
+    embedder: Embedder,
+    settings: Settings,
+    language: str | None = None,
+    query: np.ndarray | None = None,
+    top_k: int | None = None,
+) -> Retrieval:
+    """The reranked hits for `question` (written in `language`, detected when not given) and the numbered
+    passages the generator is shown.
 
     `query` is the question's vector when the caller has embedded it already; `top_k` overrides the settings.
     """
-    settings = pipeline.settings
+    language = language or detect_language(question)
     if query is None:
-        query = pipeline.embedder.embed_queries([question])[0]
-    found = search(pipeline.index, question, query, settings.candidates, settings.lexical)
-    hits = rerank(pipeline.index, found, query, detect_language(question), settings.same_language_margin)
+        query = embedder.embed_queries([question])[0]
+    found = search(index, question, query, settings.candidates, language if settings.lexical else None)
+    hits = rerank(index, found, query, language, settings.same_language_margin)
     return Retrieval(tuple(hits), tuple(passages(hits, top_k or settings.top_k)))
 
 
@@ -38,16 +48,15 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return sorted(scores.items(), key=lambda pair: -pair[1])
 
 
-def search(index: VectorIndex, question: str, query: np.ndarray, candidates: int, lexical: bool = True) -> list[Hit]:
-    """Dense hits fused with BM25 hits over chunks written in the question's language.
+def search(index: VectorIndex, question: str, query: np.ndarray, candidates: int, language: str | None) -> list[Hit]:
+    """Dense hits fused with BM25 hits over chunks written in the question's `language` (None: dense only).
 
     BM25 cannot match an English question to Vietnamese text, so for a cross-lingual question
     the lexical list is empty and the ranking is dense only.
     """
     rankings = [[row for row, _ in index.search(query, candidates)]]
-    if lexical:
-        allowed = index.languages == detect_language(question)
-        rankings.append([row for row, _ in index.bm25.top(question, candidates, allowed)])
+    if language:
+        rankings.append([row for row, _ in index.bm25.top(question, candidates, index.languages == language)])
     fused = reciprocal_rank_fusion(rankings)[:candidates]
     return [Hit(row, index.chunks[row]) for row, _ in fused]
 

@@ -50,7 +50,7 @@ def non_portable(features: tuple[str, ...]) -> list[str]:
 
 def probe(gguf: Path, threads: int = 2, command: list[str] | None = None) -> EngineReport:
     """Load `gguf` and generate a few tokens in a child process; raise EngineCrashed if it dies by a signal."""
-    command = command or [sys.executable, "-m", "rag.preflight", str(gguf), str(threads)]
+    command = command or [sys.executable, "-m", "rag.engines.preflight", str(gguf), str(threads)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:

@@ -1,0 +1,158 @@
+"""Answer a question: read it, retrieve, gate, let the model read the passages, decide, and quote when the draft
+is not kept."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from rag.answer.checks import least_sure
+from rag.answer.citations import citations_for
+from rag.answer.decide import Decision, decide, gate
+from rag.answer.prompt import build_prompt
+from rag.answer.question import Question, read_question
+from rag.answer.translate import quote_evidence, translate_passages
+from rag.engines.protocols import Piece, joined
+from rag.pipeline import Pipeline
+from rag.records import Answer, Outcome, Passage, Prompt, Retrieval
+from rag.search.conversation import search_text
+from rag.search.retrieve import retrieve
+from rag.search.spans import answer_spans
+
+CLOSE_SECOND = 0.05  # a second passage this close in relevance to the best is quoted too
+
+
+class Response:
+    """An answer in the making: `passages` are the sources the model reads, known before it writes; iterate the
+    response for the model's draft as it streams; `answer()` for the checked Answer.
+
+    Iterating stops when the draft is complete; `answer()` and `text()` run whatever is left and may be called
+    any number of times.
+    """
+
+    def __init__(self, steps: Generator[str, None, Answer], passages: Sequence[Passage] = ()) -> None:
+        self._steps = steps
+        self._answer: Answer | None = None
+        self.passages = tuple(passages)
+
+    def __iter__(self) -> Iterator[str]:
+        while self._answer is None:
+            try:
+                piece = next(self._steps)
+            except StopIteration as done:
+                self._answer = done.value
+                return
+            yield piece
+
+    def answer(self) -> Answer:
+        for _ in self:
+            pass
+        assert self._answer is not None
+        return self._answer
+
+    def text(self) -> str:
+        return self.answer().text
+
+    def close(self) -> None:
+        """Stop before the end: the model's stream is closed, so llama.cpp or a remote engine stops generating."""
+        self._steps.close()
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """Everything decided before the model writes: the question read once, what retrieval found, the passages the
+    model reads (cut to their answering clauses), and either the prompt or the gate's decision not to generate."""
+
+    question: Question
+    found: Retrieval
+    passages: tuple[Passage, ...]
+    prompt: Prompt | None
+    gated: Decision | None
+    started: float
+    timings: dict[str, float]
+
+
+def prepare(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> Preparation:
+    """Read the question, retrieve, gate, and cut the passages and build the prompt; BadQuestion when there is
+    nothing to answer. `history` holds the conversation's earlier questions: a follow-up is searched together with
+    the one it follows."""
+    started = time.perf_counter()
+    settings = pipeline.settings
+    asked = read_question(question, settings.max_question_chars)
+    searched = search_text(asked.text, history)
+    query = pipeline.embedder.embed_queries([searched])[0]
+    found = retrieve(searched, pipeline.index, pipeline.embedder, settings, asked.language, query=query)
+    gated = gate(asked, found.passages, settings)
+    if gated:
+        passages, prompt = found.passages, None
+    else:
+        passages = tuple(answer_spans(found.passages, query, pipeline.embedder, settings.span_chars))
+        prompt = build_prompt(asked.text, passages, asked.language)
+    timings = {"retrieve_s": time.perf_counter() - started}
+    return Preparation(asked, found, passages, prompt, gated, started, timings)
+
+
+def ask(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> Response:
+    """Answer `question` from the documents (see `prepare`): the response knows its sources at once, and the model
+    writes as it is iterated."""
+    prepared = prepare(question, pipeline, history)
+    return Response(_answer(prepared, pipeline), prepared.passages)
+
+
+def _answer(prepared: Preparation, pipeline: Pipeline) -> Generator[str, None, Answer]:
+    question, passages, timings = prepared.question, prepared.passages, prepared.timings
+    pieces: list[Piece] = []
+    decision = prepared.gated
+    if prepared.prompt is not None:
+        for piece in pipeline.generator.stream(prepared.prompt):
+            pieces.append(piece)
+            yield piece.text
+        timings["draft_s"] = time.perf_counter() - prepared.started
+        retrieved = [hit.chunk for hit in prepared.found.hits]
+        decision = decide(joined(pieces), question, passages, retrieved, pipeline.embedder, pipeline.settings)
+    assert decision is not None
+    text, cited = decision.text, passages if decision.outcome is Outcome.ANSWERED else ()
+    translations: Mapping[int, str] = {}
+    if decision.outcome in (Outcome.QUOTED, Outcome.OVERRULED):
+        text, cited, translations = quote_instead(passages, question.language, pipeline)
+    unsure = doubt(pieces, question.text, pipeline.settings.doubt_below) if decision.outcome is Outcome.ANSWERED else ""
+    timings["total_s"] = time.perf_counter() - prepared.started
+    return Answer(
+        question.text,
+        text,
+        question.language,
+        decision.outcome,
+        draft=joined(pieces),
+        reason=decision.reason,
+        detail=decision.detail,
+        doubt=unsure,
+        citations=citations_for(text, cited, translations),
+        retrieved=prepared.found.hits,
+        passages=passages,
+        timings=timings,
+    )
+
+
+def doubt(pieces: Sequence[Piece], question: str, below: float) -> str:
+    """The word of a draft that the reader should check against its source ("" if none): the one the model added to
+    the question with the least probability, when that is under `below`. A small model's wrong answers are, far
+    more often than its right ones, those it was unsure of while writing (eval/REPORT.md)."""
+    weakest = least_sure(pieces, question)
+    if weakest is None or weakest[1] >= below:
+        return ""
+    return f"“{weakest[0]}” (probability {weakest[1]:.2f})"
+
+
+def quote_instead(
+    passages: Sequence[Passage], language: str, pipeline: Pipeline
+) -> tuple[str, tuple[Passage, ...], Mapping[int, str]]:
+    """The best passage (and a runner-up of near-equal relevance) quoted, translated into `language` when it is
+    written in another one and the translation checks out: the text, the passages it cites, their translations."""
+    settings = pipeline.settings
+    chosen = (*passages[:1], *(p for p in passages[1:2] if p.relevance >= passages[0].relevance - CLOSE_SECOND))
+    translations: dict[int, str] = {}
+    if settings.translate_quotes:
+        generator, embedder = pipeline.generator, pipeline.embedder
+        translations = translate_passages(chosen, language, generator, embedder, settings.min_translation_similarity)
+    return quote_evidence(chosen, language, translations), chosen, translations

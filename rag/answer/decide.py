@@ -1,0 +1,219 @@
+"""Where an answer is decided: the gate before the model reads, then an ordered list of named checks of its draft.
+
+Each check returns a `Finding` (a typed `Reason` and a line of detail) when the draft fails it; the first failure
+decides. The reason is what the CLI, the UI, the API and the eval show. Each check's docstring says what it
+prevents and names the test that shows it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rag.answer.checks import (
+    cite_best,
+    cut_off,
+    evidence,
+    invented_number,
+    repeats_question,
+    stated_quantities,
+    support,
+    unsupported_name,
+)
+from rag.answer.citations import cited_numbers, strip_invalid, without_markers
+from rag.answer.prompt import NOT_FOUND_MARK
+from rag.answer.quantities import read_quantities
+from rag.answer.question import Question
+from rag.config import Settings
+from rag.engines.protocols import Embedder
+from rag.language import written_in
+from rag.records import Chunk, Outcome, Passage, Reason
+
+NOT_FOUND = {
+    "en": "The documents do not contain the answer to this question.",
+    "vi": "Tài liệu không chứa câu trả lời cho câu hỏi này.",
+    "zh": "文档中没有这个问题的答案。",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why a draft is not kept, or why nothing was generated."""
+
+    reason: Reason
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What becomes of a question: the outcome, its reason, and the text when it is already known (a kept draft or
+    an abstention); a quoted outcome leaves the text to be composed from the passages."""
+
+    outcome: Outcome
+    reason: Reason
+    detail: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A draft as the checks read it: its text (invalid markers dropped), its words without markers, the passages
+    it cites, and the question and passages it answers."""
+
+    text: str
+    question: Question
+    passages: tuple[Passage, ...]
+    embedder: Embedder
+    min_support: float
+
+    @property
+    def words(self) -> str:
+        return without_markers(self.text)
+
+    @property
+    def cited(self) -> list[Passage]:
+        numbers = cited_numbers(self.text)
+        return [p for p in self.passages if p.n in numbers]
+
+
+Check = Callable[[Draft], Finding | None]
+
+
+def gate(question: Question, passages: Sequence[Passage], settings: Settings) -> Decision | None:
+    """Abstain before the model reads when nothing relevant enough was found; None lets the model read.
+
+    Prevents: an answer made up from passages that are not about the question.
+    Test: tests/pipeline/test_answering.py::test_weak_evidence_is_gated_in_the_question_language.
+    """
+    if not passages:
+        return Decision(Outcome.GATED, Reason.NOTHING_RETRIEVED, "nothing was retrieved", NOT_FOUND[question.language])
+    best = passages[0]
+    needed = (
+        settings.min_relevance_same_language if best.chunk.language == question.language else settings.min_relevance
+    )
+    if best.relevance >= needed:
+        return None
+    shown = math.floor(best.relevance * 1000) / 1000  # rounded down, so it never reads as enough
+    detail = f"best passage relevance {shown:.3f} < {needed:.2f}"
+    return Decision(Outcome.GATED, Reason.BELOW_GATE, detail, NOT_FOUND[question.language])
+
+
+def decide(
+    raw: str,
+    question: Question,
+    passages: Sequence[Passage],
+    retrieved: Sequence[Chunk],
+    embedder: Embedder,
+    settings: Settings,
+) -> Decision:
+    """The fate of the model's draft: kept, refused, quoted instead, or taken as a sign that the documents do not
+    hold the answer. The checks run in `CHECKS` order; the first that fails decides."""
+    text = strip_invalid(raw.strip(), passages)
+    if NOT_FOUND_MARK in text.upper() or text in NOT_FOUND.values():
+        if passages and passages[0].relevance < settings.trust_not_found_below:
+            return Decision(Outcome.REFUSED, Reason.NOT_FOUND, text=NOT_FOUND[question.language])
+        return Decision(Outcome.OVERRULED, Reason.NOT_FOUND_OVERRULED)
+    if not cut_off(text) and settings.min_support > 0:  # a forgotten marker is put at the end of a finished draft
+        text = cite_best(text, passages, embedder, settings.min_support, question.text, question.language)
+    failed = first_failure(Draft(text, question, tuple(passages), embedder, settings.min_support))
+    if failed is None:
+        return Decision(Outcome.ANSWERED, Reason.KEPT, text=text)
+    if invented := invented_number(raw, question.text, retrieved):
+        detail = f"{failed.detail}; {invented} is in no retrieved passage"
+        return Decision(Outcome.INVENTED, failed.reason, detail, NOT_FOUND[question.language])
+    return Decision(Outcome.QUOTED, failed.reason, failed.detail)
+
+
+def first_failure(draft: Draft) -> Finding | None:
+    """The finding of the first check in `CHECKS` that the draft fails; None when it passes them all."""
+    return next((found for check in CHECKS if (found := check(draft))), None)
+
+
+def finished(draft: Draft) -> Finding | None:
+    """Prevents: a draft the model stopped mid-sentence at its token limit ("… Nguyễn Minh Khê, Nguyễn Minh").
+    Test: tests/unit/test_answers.py::test_decide_names_how_the_answer_came_about."""
+    return Finding(Reason.CUT_OFF, "cut off mid-sentence") if cut_off(draft.text) else None
+
+
+def has_words(draft: Draft) -> Finding | None:
+    """Prevents: an answer that is only a marker ("[1]").
+    Test: tests/pipeline/test_answering.py::test_decide_keeps_a_grounded_answer_and_names_the_failed_check."""
+    return None if draft.words else Finding(Reason.EMPTY, "empty answer")
+
+
+def cites_a_passage(draft: Draft) -> Finding | None:
+    """Prevents: a claim that points at no passage, which the reader cannot check.
+    Test: tests/unit/test_answers.py::test_decide_names_how_the_answer_came_about."""
+    return None if draft.cited else Finding(Reason.NO_CITATION, "no citation")
+
+
+def in_the_question_language(draft: Draft) -> Finding | None:
+    """Prevents: an English question answered in Vietnamese (names aside, which keep their own spelling).
+    Test: tests/unit/test_answers.py::test_decide_names_how_the_answer_came_about."""
+    if written_in(draft.words, draft.question.language):
+        return None
+    return Finding(Reason.WRONG_LANGUAGE, "wrong language")
+
+
+def adds_to_the_question(draft: Draft) -> Finding | None:
+    """Prevents: a non-answer that restates the question ("The summit was held in [1].").
+    Test: tests/unit/test_answers.py::test_decide_names_how_the_answer_came_about."""
+    if repeats_question(draft.words, draft.question.text):
+        return Finding(Reason.RESTATES_QUESTION, "restates the question")
+    return None
+
+
+def gives_what_it_announces(draft: Draft) -> Finding | None:
+    """Prevents: a draft that announces a list and stops ("… in the following areas: [1]").
+    Test: tests/unit/test_verification.py::test_each_check_passes_translations_and_catches_inventions."""
+    if draft.words.rstrip().endswith((":", "：")):
+        return Finding(Reason.ANNOUNCES_ONLY, "announces what it does not give")
+    return None
+
+
+def numbers_in_passages(draft: Draft) -> Finding | None:
+    """Prevents: a date or number that the cited passages do not state, in any notation ("2018" for "2025"), or one
+    end of a span of days given as the date ("on 25 February" for "from 25 to 28 February").
+    Test: tests/unit/test_answers.py::test_decide_names_how_the_answer_came_about."""
+    stated = stated_quantities(draft.words)
+    known = read_quantities(evidence(draft.cited, draft.question.text))
+    if missing := stated.unsupported(known):
+        return Finding(Reason.NUMBER_NOT_IN_PASSAGES, f"{missing[0]} is not in the cited passages")
+    if half := stated.half_span(known):
+        return Finding(Reason.HALF_SPAN, f"gives one end of the span {half} only")
+    return None
+
+
+def names_in_passages(draft: Draft) -> Finding | None:
+    """Prevents: a name the cited passages do not hold ("Kuala Lumpur" where the source says Malaysia).
+    Test: tests/pipeline/test_answering.py::test_a_hallucinated_name_or_number_is_caught_across_languages."""
+    question = draft.question
+    if name := unsupported_name(draft.words, draft.cited, question.text, question.language):
+        return Finding(Reason.NAME_NOT_IN_PASSAGES, f"{name} is not in the cited passages")
+    return None
+
+
+def backed_by_passages(draft: Draft) -> Finding | None:
+    """Prevents: a sentence that says something its passage does not, judged by the cross-lingual embedder.
+    Test: tests/unit/test_verification.py::test_a_sentence_far_from_its_passage_fails_the_support_check."""
+    if draft.min_support <= 0:
+        return None
+    weakest = min(support(draft.text, draft.passages, draft.embedder), default=0.0)
+    if weakest < draft.min_support:
+        detail = f"a sentence is not backed by its passage (similarity {weakest:.2f} < {draft.min_support:.2f})"
+        return Finding(Reason.UNSUPPORTED_SENTENCE, detail)
+    return None
+
+
+CHECKS: tuple[Check, ...] = (
+    finished,
+    has_words,
+    cites_a_passage,
+    in_the_question_language,
+    adds_to_the_question,
+    gives_what_it_announces,
+    numbers_in_passages,
+    names_in_passages,
+    backed_by_passages,
+)

@@ -183,7 +183,13 @@ def parser() -> argparse.ArgumentParser:
         help="score the pipeline on a gold question set",
         epilog="example: rag eval --gold eval/gold.jsonl --report eval/REPORT.md",
     )
-    p.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"), help="gold JSONL file")
+    p.add_argument(
+        "--gold",
+        type=Path,
+        nargs="+",
+        default=[Path("eval/gold.jsonl")],
+        help="gold JSONL files, one per corpus (each reported on its own; index every corpus first)",
+    )
     p.add_argument("--out", type=Path, help="write one JSON line per question here")
     p.add_argument("--report", type=Path, help="write a Markdown report here")
     p.add_argument(

@@ -26,6 +26,11 @@ class Settings:
     top_k: int = 2  # passages given to the generator
     candidates: int = 12  # chunks fetched by each retriever before fusion
     lexical: bool = True  # fuse BM25 with dense search
+    # A question can also be searched in the language most of its best passages are written in, translated by the
+    # generator; the translation is used only when it keeps the question's numbers and acronyms and comes this close
+    # (cosine) to the question. Off by default: the bundled 1.5B model translates questions too loosely (eval/REPORT.md).
+    translate_questions: bool = False
+    min_question_similarity: float = 0.75
     # int8 embedding encoder on a CPU: 2-3x faster indexing and queries, but it moved 2 of 66 gold questions off
     # rank 1 and gated 4 answerable ones (bench/REPORT.md section 3), so float32 is the default.
     embed_int8: bool = False
@@ -40,6 +45,8 @@ class Settings:
     # A kept answer is marked as doubtful where the model wrote a word it added to the question with a probability
     # under this (0: never). On the gold set 12 of the 17 answers so marked were wrong (eval/REPORT.md).
     doubt_below: float = 0.20
+    # A draft that fails a check is written again from the best passage it did not draw on, read alone.
+    second_reading: bool = True
     translate_quotes: bool = True  # a quoted passage in another language is shown translated, when that checks out
     min_translation_similarity: float = 0.70  # cosine a translation needs to its original to be shown
     span_chars: int = 240  # a longer passage is cut to the clauses that answer the question, for prompt and quote
@@ -89,6 +96,7 @@ class Settings:
             "min_support",
             "doubt_below",
             "min_translation_similarity",
+            "min_question_similarity",
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise BadSettings(f"{name} must be within 0..1, got {getattr(self, name)}")
@@ -136,6 +144,7 @@ _ENV = {
     "RAG_MAX_PAGES": "max_pages",
     "RAG_N_CTX": "n_ctx",
     "RAG_SPAN_CHARS": "span_chars",
+    "RAG_TRANSLATE_QUESTIONS": "translate_questions",
     "RAG_LLM_URL": "llm_url",
     "RAG_LLM_MODEL": "llm_model",
     "RAG_LLM_API_KEY": "llm_api_key",

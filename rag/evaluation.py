@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,42 @@ def score(item: GoldItem, result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def with_verdicts(row: dict[str, Any], item: GoldItem, shown: str) -> dict[str, Any]:
+    """The row with `useful` (right and wholly in the asker's language) and, for a wrong answer, its failure class;
+    `shown` is the text of the passages the model read."""
+    useful = row["correct"] and row["language_ok"]
+    return {**row, "useful": useful, "failure": "" if useful else failure_class(row, item, shown)}
+
+
+def failure_class(row: dict[str, Any], item: GoldItem, shown: str) -> str:
+    """Why an answer is not useful, in the classes the report counts."""
+    if not item.answerable:
+        return "answered an unanswerable question"
+    if row["correct"]:
+        return "right, not wholly in the asker's language"
+    if row["abstained"]:
+        return "false abstention"
+    if row["gold_rank"] != 1:
+        return "wrong passage ranked first"
+    if not is_correct(shown, item.must) and row["outcome"] != "answered":
+        return "answer not in the passages shown"
+    if row["outcome"] == "answered":
+        return "kept draft misread"
+    return "quote untranslated" if not row["language_ok"] else "quote translated wrongly"
+
+
+FAILURES = (
+    "kept draft misread",
+    "quote untranslated",
+    "quote translated wrongly",
+    "wrong passage ranked first",
+    "answer not in the passages shown",
+    "false abstention",
+    "answered an unanswerable question",
+    "right, not wholly in the asker's language",
+)
+
+
 def _share(rows: list[dict[str, Any]], test: Any) -> float | None:
     return sum(bool(test(r)) for r in rows) / len(rows) if rows else None
 
@@ -106,6 +143,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     latencies = sorted(r["latency_s"] for r in rows)
     return {
         "questions": len(rows),
+        "useful": _share(rows, lambda r: r["useful"]),
         "accuracy": _share(rows, lambda r: r["correct"]),
         "answerable_accuracy": _share(answerable, lambda r: r["correct"]),
         "recall@1": _share(answerable, lambda r: r["gold_rank"] == 1),
@@ -136,7 +174,9 @@ def evaluate(items: list[GoldItem], pipeline: Pipeline, progress: bool = True) -
 
     rows = []
     for item in tqdm(items, desc="eval", unit="q", disable=not progress):
-        rows.append(score(item, ask(item.question, pipeline).answer().to_dict()))
+        answer = ask(item.question, pipeline).answer()
+        shown = " ".join(p.text for p in answer.passages)
+        rows.append(with_verdicts(score(item, answer.to_dict()), item, shown))
     return rows
 
 
@@ -156,40 +196,48 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 
 
 def run_eval(
-    gold: Path,
+    golds: Sequence[Path],
     settings: Settings,
     out: Path | None = None,
     report: Path | None = None,
     ablations: bool | list[str] = False,
     generators: Sequence[Path] = (),
-) -> dict[str, Any]:
-    """Evaluate the configured pipeline (and, if asked, its ablations and the full pipeline with each of
-    `generators`); print and save the results."""
+) -> dict[str, dict[str, Any]]:
+    """Evaluate the configured pipeline on each gold set (a corpus each; all indexed in the one index), and, if
+    asked, its ablations and the full pipeline with each of `generators`; print and save the results."""
     from rag.pipeline import load_pipeline, make_embedder, make_generator
 
-    items = load_gold(gold)
+    corpora = {gold.stem: load_gold(gold) for gold in golds}
     embedder, generator = make_embedder(settings), make_generator(settings)
     chosen = ABLATIONS if ablations is True else {k: ABLATIONS[k] for k in ablations or []}
     variants: dict[str, dict[str, Any]] = {"full pipeline": {}} | chosen
     variants |= {f"generator {path.name}": {"gguf_path": path} for path in generators}
-    results: dict[str, Any] = {}
+    results: dict[str, dict[str, Any]] = {corpus: {} for corpus in corpora}
+    full_rows: list[dict[str, Any]] = []
     for name, changes in variants.items():
         own = make_generator(settings.with_(**changes)) if "gguf_path" in changes else generator
         pipeline = load_pipeline(settings.with_(**changes), embedder, own)
-        rows = evaluate(items, pipeline)
-        results[name] = {
-            "overall": summarize(rows),
-            **{lang: summarize([r for r in rows if r["lang"] == lang]) for lang in ("en", "vi", "zh")},
-        }
-        if name == "full pipeline":
-            full_rows = rows
-        print(f"{name}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in results[name]["overall"].items()))
+        for corpus, items in corpora.items():
+            rows = [{"corpus": corpus, **row} for row in evaluate(items, pipeline)]
+            results[corpus][name] = {
+                "overall": summarize(rows),
+                **{lang: summarize([r for r in rows if r["lang"] == lang]) for lang in ("en", "vi", "zh")},
+                "failures": Counter(r["failure"] for r in rows if r["failure"]),
+                "reasons": Counter(r["reason"] for r in rows),
+            }
+            full_rows += rows if name == "full pipeline" else []
+            print(
+                f"{corpus}, {name}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in results[corpus][name]["overall"].items())
+            )
     if out:
         out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in full_rows), encoding="utf-8")
     if report:
         notes = _kept_notes(report)
-        text = render_report(gold, settings, generator.model_id, embedder.model_id, results)
-        report.write_text(text + notes, encoding="utf-8")
+        sections = [
+            render_report(Path(corpus), settings, generator.model_id, embedder.model_id, r)
+            for corpus, r in results.items()
+        ]
+        report.write_text("\n".join(sections) + notes, encoding="utf-8")
     return results
 
 
@@ -216,7 +264,7 @@ def render_report(gold: Path, settings: Settings, generator: str, embedder: str,
     metrics = list(next(iter(results.values()))["overall"])
     full = results["full pipeline"]
     lines = [
-        "# Evaluation results",
+        f"# Evaluation results: {gold}",
         "",
         f"Gold set `{gold}`; embedder `{embedder}`, generator `{generator}`, top_k={settings.top_k}, "
         f"min_relevance={settings.min_relevance} (same language {settings.min_relevance_same_language}), "
@@ -231,6 +279,10 @@ def render_report(gold: Path, settings: Settings, generator: str, embedder: str,
             for m in metrics
         ),
     ]
+    lines += ["", "## Why answers were not useful (full pipeline)", "", "| failure class | questions |", "|---|---|"]
+    lines += [f"| {name} | {full['failures'].get(name, 0)} |" for name in FAILURES]
+    lines += ["", "## How answers came about (reason codes, full pipeline)", "", "| reason | questions |", "|---|---|"]
+    lines += [f"| {reason} | {count} |" for reason, count in full["reasons"].most_common()]
     if len(results) > 1:
         lines += [
             "",

@@ -119,6 +119,7 @@ class Reason(StrEnum):
     """Why an answer came out as it did: the check a draft failed, or why nothing was generated (rag.answer.decide)."""
 
     KEPT = "kept"  # the draft passed every check
+    KEPT_ON_SECOND_READING = "kept_on_second_reading"  # the draft failed; the model read another passage alone
     NOTHING_RETRIEVED = "nothing_retrieved"  # the index gave nothing for the question
     BELOW_GATE = "below_gate"  # no passage was relevant enough to answer from
     NOT_FOUND = "not_found"  # the model found no answer, and that was trusted
@@ -132,6 +133,8 @@ class Reason(StrEnum):
     NUMBER_NOT_IN_PASSAGES = "number_not_in_passages"  # a date or number the cited passages do not state
     HALF_SPAN = "half_span"  # one end of a span of days given as the date
     NAME_NOT_IN_PASSAGES = "name_not_in_passages"  # a name the cited passages do not hold
+    WRONG_KIND = "wrong_kind"  # not the kind of answer the question asks for (a date for "when", a number, a list)
+    SWAPPED_SUBJECT = "swapped_subject"  # about another pair of names than the question ("Vietnam and …")
     UNSUPPORTED_SENTENCE = "unsupported_sentence"  # a sentence its passage does not back
 
 
@@ -149,6 +152,7 @@ class Answer:
     doubt: str = ""  # the word of a kept draft that the model was unsure of, with its probability ("" if none)
     citations: tuple[Citation, ...] = ()
     retrieved: tuple[Hit, ...] = ()
+    searched_as: str = ""  # the question as also searched in another language ("" when it was not translated)
     passages: tuple[Passage, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)  # retrieve_s, total_s
 
@@ -164,9 +168,16 @@ class Answer:
         """One line on why the text differs from the model's draft, or on the word of a kept draft to check against
         its source ("" when there is nothing to say)."""
         return {
-            Outcome.ANSWERED: f"the model was unsure of {self.doubt}: check it against the source"
-            if self.doubt
-            else "",
+            Outcome.ANSWERED: " ".join(
+                note
+                for note in (
+                    f"the first draft failed a check ({self.detail})."
+                    if self.reason is Reason.KEPT_ON_SECOND_READING
+                    else "",
+                    f"the model was unsure of {self.doubt}: check it against the source" if self.doubt else "",
+                )
+                if note
+            ),
             Outcome.QUOTED: f"the draft failed a check ({self.detail}), so the documents are quoted instead",
             Outcome.OVERRULED: "the model said NOT FOUND, but the passages are relevant enough, so they are quoted",
             Outcome.GATED: f"no passage is relevant enough to answer from: {self.detail}",
@@ -190,5 +201,6 @@ class Answer:
                 {"source": h.chunk.source, "page": h.chunk.page, "score": round(h.relevance, 4), "text": h.chunk.text}
                 for h in self.retrieved
             ],
+            "searched_as": self.searched_as,
             "latency_s": round(self.latency_s, 3),
         }

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 
 from rag.answer.checks import least_sure
 from rag.answer.citations import citations_for
-from rag.answer.decide import Decision, decide, gate
+from rag.answer.decide import Decision, decide, gate, unused_passage
 from rag.answer.prompt import build_prompt
 from rag.answer.question import Question, read_question
 from rag.answer.translate import quote_evidence, translate_passages
 from rag.engines.protocols import Piece, joined
 from rag.pipeline import Pipeline
-from rag.records import Answer, Outcome, Passage, Prompt, Retrieval
+from rag.records import Answer, Outcome, Passage, Prompt, Reason, Retrieval
 from rag.search.conversation import search_text
+from rag.search.crosslingual import Translation, likely_language, translate_question
 from rag.search.retrieve import retrieve
 from rag.search.spans import answer_spans
 
@@ -65,6 +66,7 @@ class Preparation:
     model reads (cut to their answering clauses), and either the prompt or the gate's decision not to generate."""
 
     question: Question
+    translation: Translation | None  # the question in the language of the passages likely to answer it
     found: Retrieval
     passages: tuple[Passage, ...]
     prompt: Prompt | None
@@ -82,15 +84,20 @@ def prepare(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> P
     asked = read_question(question, settings.max_question_chars)
     searched = search_text(asked.text, history)
     query = pipeline.embedder.embed_queries([searched])[0]
-    found = retrieve(searched, pipeline.index, pipeline.embedder, settings, asked.language, query=query)
+    translation = None
+    if settings.translate_questions and (other := likely_language(pipeline.index, query, asked.language)):
+        minimum = settings.min_question_similarity
+        translation = translate_question(searched, other, pipeline.generator, pipeline.embedder, minimum)
+    found = retrieve(searched, pipeline.index, pipeline.embedder, settings, asked.language, query, None, translation)
     gated = gate(asked, found.passages, settings)
     if gated:
         passages, prompt = found.passages, None
     else:
-        passages = tuple(answer_spans(found.passages, query, pipeline.embedder, settings.span_chars))
+        spans = answer_spans(found.passages, query, pipeline.embedder, settings.span_chars, translation)
+        passages = tuple(spans)
         prompt = build_prompt(asked.text, passages, asked.language)
     timings = {"retrieve_s": time.perf_counter() - started}
-    return Preparation(asked, found, passages, prompt, gated, started, timings)
+    return Preparation(asked, translation, found, passages, prompt, gated, started, timings)
 
 
 def ask(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> Response:
@@ -103,14 +110,17 @@ def ask(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> Respo
 def _answer(prepared: Preparation, pipeline: Pipeline) -> Generator[str, None, Answer]:
     question, passages, timings = prepared.question, prepared.passages, prepared.timings
     pieces: list[Piece] = []
-    decision = prepared.gated
+    draft, decision = "", prepared.gated
     if prepared.prompt is not None:
         for piece in pipeline.generator.stream(prepared.prompt):
             pieces.append(piece)
             yield piece.text
         timings["draft_s"] = time.perf_counter() - prepared.started
+        draft = joined(pieces)
         retrieved = [hit.chunk for hit in prepared.found.hits]
-        decision = decide(joined(pieces), question, passages, retrieved, pipeline.embedder, pipeline.settings)
+        decision = decide(draft, question, passages, retrieved, pipeline.embedder, pipeline.settings)
+        if decision.outcome is Outcome.QUOTED and pipeline.settings.second_reading:
+            decision, pieces = read_again(draft, decision, prepared, pipeline, pieces)
     assert decision is not None
     text, cited = decision.text, passages if decision.outcome is Outcome.ANSWERED else ()
     translations: Mapping[int, str] = {}
@@ -123,15 +133,36 @@ def _answer(prepared: Preparation, pipeline: Pipeline) -> Generator[str, None, A
         text,
         question.language,
         decision.outcome,
-        draft=joined(pieces),
+        draft=draft,
         reason=decision.reason,
         detail=decision.detail,
         doubt=unsure,
         citations=citations_for(text, cited, translations),
         retrieved=prepared.found.hits,
+        searched_as=prepared.translation.text if prepared.translation else "",
         passages=passages,
         timings=timings,
     )
+
+
+def read_again(
+    draft: str, failed: Decision, prepared: Preparation, pipeline: Pipeline, pieces: list[Piece]
+) -> tuple[Decision, list[Piece]]:
+    """After a draft fails a check, the model reads the best passage it did not draw on alone (two sources side by
+    side are where a small model takes a date from one for the fact of the other); the new draft is kept when it
+    passes every check, else the first decision stands. Returns the decision and the pieces it was made from."""
+    question = prepared.question
+    other = unused_passage(draft, prepared.passages, question.text)
+    if other is None:
+        return failed, pieces
+    prompt = build_prompt(question.text, (other,), question.language)
+    again = list(pipeline.generator.stream(prompt))
+    retrieved = [hit.chunk for hit in prepared.found.hits]
+    decision = decide(joined(again), question, (other,), retrieved, pipeline.embedder, pipeline.settings)
+    if decision.outcome is not Outcome.ANSWERED:
+        return failed, pieces
+    detail = f"{failed.detail}; read [{other.n}] alone"
+    return Decision(Outcome.ANSWERED, Reason.KEPT_ON_SECOND_READING, detail, decision.text), again
 
 
 def doubt(pieces: Sequence[Piece], question: str, below: float) -> str:

@@ -4,6 +4,7 @@ dates and numbers, its names, and whether each sentence says what its passages s
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -129,6 +130,38 @@ def unsupported_name(text: str, cited: Sequence[Passage], question: str, languag
         runs = _foreign_runs(words) if translated else [words]
         if any(_letters(" ".join(run)) not in written for run in runs):
             return " ".join(words)
+    return ""
+
+
+_JOINED = re.compile(r"\s*(?:and|và|với|with|&|[-–—])\s*", re.IGNORECASE)
+_HAN_PAIR = re.compile(f"([{HAN}]{{2}})(?:与|和|同|及)([{HAN}]{{2}})")
+
+
+def subject_pairs(text: str) -> list[tuple[str, str]]:
+    """The pairs of names a text joins ("ASEAN and New Zealand", "Việt Nam và New Zealand", "东盟与新西兰"), each
+    name folded (Latin script) or cut to the two characters next to the conjunction (Chinese)."""
+    names = list(_NAME.finditer(text))
+    pairs = [
+        (_letters(a.group(0)), _letters(b.group(0)))
+        for a, b in itertools.pairwise(names)
+        if _JOINED.fullmatch(text[a.end() : b.start()])
+    ]
+    return pairs + [(m.group(1), m.group(2)) for m in _HAN_PAIR.finditer(text)]
+
+
+def swapped_subject(answer: str, question: str) -> str:
+    """A pair of names in `answer` that keeps one name of a pair in `question` and puts another in place of the
+    other ("Vietnam and New Zealand" for "ASEAN and New Zealand"), as "answer's pair for question's pair"; "" if
+    none. Chinese names match when they share a character ("新西" and "西兰")."""
+
+    def same(a: str, b: str) -> bool:
+        return a == b or bool(re.fullmatch(f"[{HAN}]+", a + b) and set(a) & set(b))
+
+    for asked in subject_pairs(question):
+        for given in subject_pairs(answer):
+            kept = [(a, g) for a in asked for g in given if same(a, g)]
+            if len(kept) == 1 and not same(*asked) and not same(*given):
+                return f"{' & '.join(given)} for {' & '.join(asked)}"
     return ""
 
 

@@ -8,6 +8,7 @@ prevents and names the test that shows it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,17 +20,20 @@ from rag.answer.checks import (
     repeats_question,
     stated_quantities,
     support,
+    swapped_subject,
     unsupported_name,
 )
 from rag.answer.citations import cited_numbers, strip_invalid, without_markers
 from rag.answer.prompt import NOT_FOUND_MARK
 from rag.answer.quantities import read_quantities
-from rag.answer.question import Question
+from rag.answer.question import Kind, Question
 from rag.config import Settings
 from rag.engines.protocols import Embedder
 from rag.language import written_in
 from rag.records import Chunk, Outcome, Passage, Reason
 
+YEARS = (1800, 2199)  # a bare number in this range may be the year a "when" question asks for
+LIST_SEPARATOR = re.compile(r"[,，、;；]|\s(?:and|và|hoặc|or)\s|和|与|及")
 NOT_FOUND = {
     "en": "The documents do not contain the answer to this question.",
     "vi": "Tài liệu không chứa câu trả lời cho câu hỏi này.",
@@ -125,6 +129,20 @@ def decide(
     return Decision(Outcome.QUOTED, failed.reason, failed.detail)
 
 
+def unused_passage(draft: str, passages: Sequence[Passage], question: str) -> Passage | None:
+    """The best-ranked passage that `draft` did not draw on: one it does not cite and that holds none of the dates
+    and numbers it states (None when it drew on every passage, or when there is only one)."""
+    cited = set(cited_numbers(draft))
+    stated = stated_quantities(without_markers(draft))
+
+    def drawn_on(passage: Passage) -> bool:
+        held = read_quantities(evidence([passage], question))
+        return passage.n in cited or (bool(stated.dates or stated.numbers) and not stated.unsupported(held))
+
+    unused = [p for p in passages if not drawn_on(p)]
+    return unused[0] if len(passages) > 1 and unused else None
+
+
 def first_failure(draft: Draft) -> Finding | None:
     """The finding of the first check in `CHECKS` that the draft fails; None when it passes them all."""
     return next((found for check in CHECKS if (found := check(draft))), None)
@@ -194,6 +212,29 @@ def names_in_passages(draft: Draft) -> Finding | None:
     return None
 
 
+def answers_the_kind_asked(draft: Draft) -> Finding | None:
+    """Prevents: an answer of another kind than the question asks for: "when" without a date or year, "how many"
+    without a number, "which areas" with a single item.
+    Test: tests/unit/test_answers.py::test_an_answer_of_the_wrong_kind_or_subject_is_not_kept."""
+    kind, stated = draft.question.kind, stated_quantities(draft.words)
+    if kind is Kind.DATE and not (stated.dates or any(YEARS[0] <= n <= YEARS[1] for n in stated.numbers)):
+        return Finding(Reason.WRONG_KIND, "asked when, answered without a date")
+    if kind is Kind.NUMBER and not stated.numbers:
+        return Finding(Reason.WRONG_KIND, "asked how many or how much, answered without a number")
+    if kind is Kind.LIST and not LIST_SEPARATOR.search(draft.words):
+        return Finding(Reason.WRONG_KIND, "asked for several, answered with one")
+    return None
+
+
+def keeps_the_subject(draft: Draft) -> Finding | None:
+    """Prevents: an answer about another pair than the question asks of ("Vietnam and New Zealand" became partners,
+    for a question about ASEAN and New Zealand), a fact from a neighbouring document.
+    Test: tests/unit/test_answers.py::test_an_answer_of_the_wrong_kind_or_subject_is_not_kept."""
+    if swapped := swapped_subject(draft.words, draft.question.text):
+        return Finding(Reason.SWAPPED_SUBJECT, f"answers about {swapped}")
+    return None
+
+
 def backed_by_passages(draft: Draft) -> Finding | None:
     """Prevents: a sentence that says something its passage does not, judged by the cross-lingual embedder.
     Test: tests/unit/test_verification.py::test_a_sentence_far_from_its_passage_fails_the_support_check."""
@@ -215,5 +256,7 @@ CHECKS: tuple[Check, ...] = (
     gives_what_it_announces,
     numbers_in_passages,
     names_in_passages,
+    answers_the_kind_asked,
+    keeps_the_subject,
     backed_by_passages,
 )

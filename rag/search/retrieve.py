@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -10,11 +11,19 @@ import numpy as np
 from rag.config import Settings
 from rag.engines.protocols import Embedder
 from rag.language import detect_language
-from rag.records import Hit, Passage, Retrieval
+from rag.records import Chunk, Hit, Passage, Retrieval
+from rag.search.crosslingual import Translation
 from rag.store.vectors import VectorIndex
 
 RRF_K = 60
 SHORT_SENTENCE = 60  # characters; a shorter best sentence is shown with its neighbour
+LIST_SENTENCES = 4  # items of an announced list shown after the sentence announcing it
+# An ordinal opening a sentence; numbered paragraphs ("3.", "一、") are a document's structure, not a list's items.
+ENUMERATOR = re.compile(
+    r"\W*(?:thứ (?:nhất|hai|ba|tư|năm|sáu),|first(?:ly)?,|second(?:ly)?,|third(?:ly)?,|finally,|cuối cùng,|"
+    r"第[一二三四五六]，|[一二三四五六]是|首先|其次)",
+    re.IGNORECASE,
+)
 
 
 def retrieve(
@@ -25,18 +34,30 @@ def retrieve(
     language: str | None = None,
     query: np.ndarray | None = None,
     top_k: int | None = None,
+    translation: Translation | None = None,
 ) -> Retrieval:
     """The reranked hits for `question` (written in `language`, detected when not given) and the numbered
     passages the generator is shown.
 
-    `query` is the question's vector when the caller has embedded it already; `top_k` overrides the settings.
+    `query` is the question's vector when the caller has embedded it already; `top_k` overrides the settings;
+    `translation` is the question in another language, searched and compared with that language's text too.
     """
     language = language or detect_language(question)
     if query is None:
         query = embedder.embed_queries([question])[0]
     found = search(index, question, query, settings.candidates, language if settings.lexical else None)
-    hits = rerank(index, found, query, language, settings.same_language_margin)
+    if translation is not None:
+        lexical = translation.language if settings.lexical else None
+        found = fuse(found, search(index, translation.text, translation.query, settings.candidates, lexical))
+    hits = rerank(index, found, query, language, settings.same_language_margin, translation)
     return Retrieval(tuple(hits), tuple(passages(hits, top_k or settings.top_k)))
+
+
+def fuse(first: Sequence[Hit], second: Sequence[Hit]) -> list[Hit]:
+    """Two searches' hits as one list, by reciprocal rank."""
+    chunks = {hit.row: hit for hit in (*first, *second)}
+    fused = reciprocal_rank_fusion([[hit.row for hit in first], [hit.row for hit in second]])
+    return [chunks[row] for row, _ in fused]
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
@@ -62,26 +83,40 @@ def search(index: VectorIndex, question: str, query: np.ndarray, candidates: int
 
 
 def rerank(
-    index: VectorIndex, hits: Sequence[Hit], query: np.ndarray, language: str, same_language_margin: float
+    index: VectorIndex,
+    hits: Sequence[Hit],
+    query: np.ndarray,
+    language: str,
+    same_language_margin: float,
+    translation: Translation | None = None,
 ) -> list[Hit]:
     """Order hits by their best sentence's cosine to the question: answer-bearing sentences first.
 
     A sentence in the question's `language` scores about `same_language_margin` higher than an equally relevant one
-    in another language, so that much is taken off it before the two are compared. Each hit keeps its own cosine.
+    in another language, so that much is taken off it before the two are compared. A sentence in the language of
+    the question's `translation` is compared with the translation as well (less the margin), and keeps the better
+    of the two scores: a chunk's relevance is thus always on the cross-lingual scale unless it is written in the
+    question's own language.
     """
     ranked = []
     for hit in hits:
-        scores = index.sentence_scores(hit.row, query)
-        best = int(np.argmax(scores))
-        ranked.append(replace(hit, relevance=float(scores[best]), best_sentence=best))
-    return sorted(ranked, key=lambda h: -(h.relevance - same_language_margin * (h.chunk.language == language)))
+        relevance = index.sentence_scores(hit.row, query)
+        ranking = relevance - same_language_margin if hit.chunk.language == language else relevance
+        if translation is not None and hit.chunk.language == translation.language != language:
+            ranking = relevance = np.maximum(
+                relevance, index.sentence_scores(hit.row, translation.query) - same_language_margin
+            )
+        best = int(np.argmax(ranking))
+        ranked.append((float(ranking[best]), replace(hit, relevance=float(relevance[best]), best_sentence=best)))
+    return [hit for _, hit in sorted(ranked, key=lambda pair: -pair[0])]
 
 
 def passages(hits: Sequence[Hit], top_k: int) -> list[Passage]:
-    """Numbered passages from reranked hits: each hit's best sentence, with a neighbour when it is short."""
+    """Numbered passages from reranked hits: each hit's best sentence, with a neighbour when it is short, and with
+    the items of a list that it announces ("proposed three directions. First, …")."""
     found: dict[tuple[str, int, int], Passage] = {}
     for hit in hits:
-        start, end = _widen(hit.chunk.sentences, hit.best_sentence)
+        start, end = _widen(hit.chunk, hit.best_sentence)
         key = (hit.chunk.source, start, end)
         if key not in found:
             text = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
@@ -91,8 +126,18 @@ def passages(hits: Sequence[Hit], top_k: int) -> list[Passage]:
     return list(found.values())
 
 
-def _widen(sentences: tuple[tuple[int, int], ...], best: int) -> tuple[int, int]:
+def _widen(chunk: Chunk, best: int) -> tuple[int, int]:
+    sentences = chunk.sentences
     start, end = sentences[best]
-    if end - start < SHORT_SENTENCE and best + 1 < len(sentences):
-        end = sentences[best + 1][1]
-    return start, end
+    last = best + 1 if end - start < SHORT_SENTENCE and best + 1 < len(sentences) else best
+    while last + 1 < len(sentences) and last - best < LIST_SENTENCES and announces(chunk, last, last + 1):
+        last += 1
+    return start, sentences[last][1]
+
+
+def announces(chunk: Chunk, sentence: int, following: int) -> bool:
+    """Sentence `following` is an item of a list that `sentence` announces or continues: it opens with an
+    ordinal ("Thứ nhất,", "Second,", "二是"), or `sentence` ends with a colon."""
+    (a, b), (c, d) = chunk.sentences[sentence], chunk.sentences[following]
+    said = chunk.text[a - chunk.start : b - chunk.start].rstrip()
+    return said.endswith((":", "：")) or bool(ENUMERATOR.match(chunk.text[c - chunk.start : d - chunk.start]))

@@ -11,6 +11,8 @@ import numpy as np
 from rag.engines.protocols import Embedder
 from rag.language import DATE_MARK, HAN, fold
 from rag.records import Passage
+from rag.search.crosslingual import Translation
+from rag.search.retrieve import ENUMERATOR
 
 _CLAUSE_END = re.compile(r"(?<=[,;:，；：、])\s*")
 LIST_CHARS = 2  # a list cut by a span may grow to this many times the span's length
@@ -46,6 +48,19 @@ def whole_list(text: str, spans: Sequence[tuple[int, int]], first: int, last: in
         if not fits:
             return first, last
         first, last = min(first, *fits), max(last, *fits)
+
+
+def announced_list(text: str, spans: Sequence[tuple[int, int]], first: int, last: int, max_chars: int) -> int:
+    """The last clause of the range `first`..`last` moved on over the items of a list the range announces (it ends
+    with a colon, or ordinals follow it: "proposed three directions. First, …; Second, …"), while the range stays
+    within `max_chars`: the announcing clause alone answers nothing."""
+    later_sentences = re.split(r"(?<=[.。!?])\s+", text[spans[first][0] :])[1:]
+    announcing = text[spans[first][0] : spans[last][1]].rstrip().endswith((":", "：")) or any(
+        ENUMERATOR.match(sentence) for sentence in later_sentences
+    )
+    while announcing and last + 1 < len(spans) and _length(spans, first, last + 1) <= max_chars:
+        last += 1
+    return last
 
 
 def _length(spans: Sequence[tuple[int, int]], first: int, last: int) -> int:
@@ -88,14 +103,27 @@ def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: in
         best = max(fits, key=lambda i: scores[i])
         first, last = min(first, best), max(last, best)
     first, last = whole_list(passage.text, spans, first, last, LIST_CHARS * max_chars)
+    last = announced_list(passage.text, spans, first, last, LIST_CHARS * max_chars)
     start, end = spans[first][0], spans[last][1]
     text = passage.text[start:end].rstrip(",;:，；：、 ")
     return replace(passage, start=passage.start + start, end=passage.start + start + len(text), text=text)
 
 
-def answer_spans(passages: Sequence[Passage], query: np.ndarray, embedder: Embedder, max_chars: int) -> list[Passage]:
+def answer_spans(
+    passages: Sequence[Passage],
+    query: np.ndarray,
+    embedder: Embedder,
+    max_chars: int,
+    translation: Translation | None = None,
+) -> list[Passage]:
     """Each passage cut to its answering clauses (see `focus`), in retrieval's order and numbered from 1: the
-    best-ranked passage holds the answer more often than the one with the single closest clause.
+    best-ranked passage holds the answer more often than the one with the single closest clause. A passage written
+    in the language of the question's `translation` is cut by its clauses' closeness to the translation.
     A passage that is only its document's title (a headline chunk) is left out when another one remains."""
     informative = [p for p in passages if not _same_words(DATE_MARK.sub("", p.text), p.chunk.title)] or passages
-    return [replace(focus(p, query, embedder, max_chars), n=n) for n, p in enumerate(informative, 1)]
+
+    def query_for(passage: Passage) -> np.ndarray:
+        same = translation is not None and passage.chunk.language == translation.language
+        return translation.query if translation is not None and same else query
+
+    return [replace(focus(p, query_for(p), embedder, max_chars), n=n) for n, p in enumerate(informative, 1)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -11,8 +13,10 @@ from rag.answer.ask import ask
 from rag.answer.decide import NOT_FOUND, decide
 from rag.answer.question import Question
 from rag.answer.translate import with_translations
+from rag.engines.protocols import Piece
+from rag.ingest.build import index_files
 from rag.pipeline import load_pipeline
-from rag.records import Outcome
+from rag.records import Outcome, Prompt, Reason
 from tests.fakes import EchoGenerator, HashEmbedder
 
 
@@ -130,7 +134,7 @@ def test_the_json_form_keeps_the_keys_and_adds_how_the_answer_came_about(fake_pi
     record = data.to_dict()
     assert list(record) == [
         "answer", "abstained", "outcome", "reason", "detail", "doubt", "draft", "language", "citations", "retrieved",
-        "latency_s",
+        "searched_as", "latency_s",
     ]  # fmt: skip
     assert (record["outcome"], record["reason"], record["detail"], record["draft"]) == (
         "quoted",
@@ -269,3 +273,29 @@ def test_a_remembering_embedder_forgets_the_texts_used_longest_ago_beyond_its_ca
     vectors = remembering.embed_documents(["a", "b", "c", "b"])
     assert counting.embedded == [("document", "b")] and vectors.shape == (4, 512)
     assert np.array_equal(vectors[1], vectors[3])
+
+
+class SecondThoughts(EchoGenerator):
+    """Misreads two passages side by side (a name from neither); given one passage alone, repeats it with its marker."""
+
+    def stream(self, prompt: Prompt) -> Iterator[Piece]:
+        self.prompts.append(prompt)
+        shown = re.findall(r"^\[(\d+)\] \([^)]*\) (.*)$", prompt.user, re.MULTILINE)
+        yield Piece("It is found in Kuala Lumpur [1]." if len(shown) > 1 else f"{shown[0][1]} [{shown[0][0]}]")
+
+
+def test_a_failed_draft_is_written_again_from_the_passage_it_did_not_draw_on(tmp_path, settings):
+    folder = tmp_path / "birds"
+    folder.mkdir()
+    (folder / "kiwi.txt").write_text("Kiwi birds\n\nThe kiwi bird lives in New Zealand forests.\n", encoding="utf-8")
+    (folder / "eggs.txt").write_text("Kiwi eggs\n\nThe kiwi bird lays one very large egg.\n", encoding="utf-8")
+    settings = settings.with_(min_support=0.0)
+    index_files([folder], settings, HashEmbedder())
+    pipeline = load_pipeline(settings, HashEmbedder(), SecondThoughts())
+    result = ask("Where does the kiwi bird live?", pipeline).answer()
+    assert (result.outcome, result.reason) == (Outcome.ANSWERED, Reason.KEPT_ON_SECOND_READING)
+    assert result.detail == "Kuala Lumpur is not in the cited passages; read [2] alone"
+    assert result.draft == "It is found in Kuala Lumpur [1]." and [c.n for c in result.citations] == [2]
+    assert "first draft failed a check" in result.note()
+    unread = load_pipeline(settings.with_(second_reading=False), HashEmbedder(), SecondThoughts())
+    assert ask("Where does the kiwi bird live?", unread).answer().outcome == Outcome.QUOTED

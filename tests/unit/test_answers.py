@@ -10,7 +10,7 @@ from rag.answer.ask import Response, doubt
 from rag.answer.checks import least_sure
 from rag.answer.citations import citations_for
 from rag.answer.decide import NOT_FOUND, decide
-from rag.answer.question import Question
+from rag.answer.question import Question, read_question
 from rag.answer.translate import quote_evidence
 from rag.config import Settings
 from rag.engines.protocols import Piece
@@ -194,3 +194,42 @@ def test_the_model_reads_a_chinese_amount_in_the_scale_of_the_language_it_writes
     assert "3 billion 美元" in build_prompt("What trade target was set?", passages, "en").user
     assert "3 tỷ 美元" in translation_prompt(text, "vi").user
     assert "30亿美元" in build_prompt("设定了什么贸易目标?", passages, "zh").user
+
+
+PARTNERS = (
+    "Các nhà lãnh đạo ASEAN và New Zealand nâng cấp quan hệ lên Đối tác Chiến lược toàn diện năm 2025; "
+    "Việt Nam và New Zealand là Đối tác Chiến lược toàn diện từ năm 2025."
+)
+PARTNER_CHUNK = Chunk("p.txt", 0, len(PARTNERS), PARTNERS, "vi", "ASEAN - New Zealand", "2025-10-28", ((0, 90),))
+
+
+@pytest.mark.parametrize(
+    ("question", "draft", "reason"),
+    [
+        (
+            "When did ASEAN and New Zealand upgrade relations?",
+            "They upgraded relations in Vietnam [1].",
+            Reason.WRONG_KIND,
+        ),
+        ("When did ASEAN and New Zealand upgrade relations?", "They upgraded relations in 2025 [1].", Reason.KEPT),
+        (
+            "How many pillars did ASEAN and New Zealand agree?",
+            "They agreed on the pillars of peace and trade [1].",
+            Reason.WRONG_KIND,
+        ),
+        ("Which areas did ASEAN and New Zealand choose?", "They chose the strategic area [1].", Reason.WRONG_KIND),
+        ("Which areas did ASEAN and New Zealand choose?", "Strategy, trade and people [1].", Reason.KEPT),
+        (
+            "When did ASEAN and New Zealand upgrade relations?",
+            "Vietnam and New Zealand upgraded relations in 2025 [1].",
+            Reason.SWAPPED_SUBJECT,
+        ),
+        ("东盟与新西兰何时升级关系？", "2025年，越南与新西兰升级为全面战略伙伴[1]。", Reason.SWAPPED_SUBJECT),
+        ("东盟与新西兰何时升级关系？", "2025年，新西兰与东盟升级为全面战略伙伴[1]。", Reason.KEPT),
+    ],
+)
+def test_an_answer_of_the_wrong_kind_or_subject_is_not_kept(question: str, draft: str, reason: Reason) -> None:
+    passages = [Passage(1, PARTNER_CHUNK, 0, len(PARTNERS), PARTNERS, 0.7)]
+    asked = read_question(question, 200)
+    decision = decide(draft, asked, passages, [PARTNER_CHUNK], HashEmbedder(), Settings(min_support=0.0))
+    assert decision.reason == reason, decision.detail

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.answer.decide import gate
-from rag.answer.question import Question, read_question
+from rag.answer.question import Kind, Question, read_question
 from rag.config import Settings
 from rag.errors import BadQuestion
 from rag.records import Chunk, Hit, Passage
@@ -77,3 +77,24 @@ def test_clean_question_output_is_printable_trimmed_and_stable(question):
     assert cleaned == cleaned.strip() and "  " not in cleaned and 0 < len(cleaned) <= 500
     assert all(c.isprintable() for c in cleaned)
     assert read_question(cleaned, 500).text == cleaned
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did Luxon visit Vietnam?", Kind.DATE),
+        ("In which year did Vietnam and New Zealand establish their Strategic Partnership?", Kind.DATE),
+        ("Việt Nam và New Zealand thiết lập quan hệ ngoại giao vào năm nào?", Kind.DATE),
+        ("越南和新西兰设定在哪一年实现目标?", Kind.DATE),
+        ("How many delegates attended?", Kind.NUMBER),
+        ("Kim ngạch thương mại đạt bao nhiêu?", Kind.NUMBER),
+        ("Timor-Leste trở thành thành viên thứ mấy của ASEAN?", Kind.OTHER),  # an ordinal, not a count
+        ("新西兰每年向越南提供多少官方发展援助?", Kind.NUMBER),
+        ("What are the four pillars of cooperation?", Kind.LIST),
+        ("Việt Nam và New Zealand hợp tác trong những lĩnh vực nào?", Kind.LIST),
+        ("双方同意在哪些领域加强合作?", Kind.LIST),
+        ("Who co-chaired the meeting?", Kind.OTHER),
+    ],
+)
+def test_the_kind_of_answer_is_read_from_the_question_in_each_language(question: str, kind: Kind) -> None:
+    assert read_question(question, 500).kind is kind

@@ -289,3 +289,29 @@ def test_a_number_is_invented_only_when_no_retrieved_chunk_or_title_holds_it():
     assert invented_number("Hội nghị lần thứ 26 [1].", "?", [chunk]) == ""  # from the title
     assert invented_number("Hội nghị năm 2025 có 14 nghị quyết [1].", "?", [chunk]) == "14"
     assert invented_number("Hội nghị có 14 nghị quyết [1].", "Hội nghị có 14 nghị quyết không?", [chunk]) == ""
+
+
+def test_a_sentence_announcing_a_list_is_shown_with_its_items():
+    from rag.records import Hit
+    from rag.search.retrieve import passages
+
+    text = (
+        "Thủ tướng nêu 3 định hướng lớn nhằm thúc đẩy quan hệ. "
+        "Thứ nhất, ưu tiên liên kết kinh tế xanh và số. Thứ hai, tăng cường hợp tác văn hóa. Ảnh: VGP"
+    )
+    ends = [text.index("Thứ nhất"), text.index("Thứ hai"), text.index("Ảnh"), len(text)]
+    sentences = ((0, ends[0] - 1), (ends[0], ends[1] - 1), (ends[1], ends[2] - 1), (ends[2], ends[3]))
+    chunk = Chunk("k.txt", 0, len(text), text, "vi", "", None, sentences)
+    shown = passages([Hit(0, chunk, 0.7, best_sentence=0)], top_k=1)[0].text
+    assert shown.endswith("tăng cường hợp tác văn hóa.")  # both items, not the caption after them
+
+
+def test_the_clause_cut_keeps_the_items_an_announcing_clause_introduces():
+    text = (
+        "Trên tinh thần đó, Thủ tướng nêu 3 định hướng lớn nhằm thúc đẩy Đối tác Chiến lược toàn diện thời gian tới. "
+        "Thứ nhất, ưu tiên đẩy mạnh liên kết kinh tế, thương mại, đầu tư theo hướng xanh, số, tuần hoàn; "
+        "khởi động đàm phán nâng cấp hiệp định thương mại tự do."
+    )
+    embedder = HashEmbedder()
+    cut = focus(passage(1, text, "vi"), embedder.embed_queries(["3 định hướng lớn nhằm thúc đẩy"])[0], embedder, 120)
+    assert "Thứ nhất" in cut.text and "xanh" in cut.text

@@ -115,7 +115,9 @@ def decide(
     hold the answer. The checks run in `CHECKS` order; the first that fails decides."""
     text = strip_invalid(raw.strip(), passages)
     if NOT_FOUND_MARK in text.upper() or text in NOT_FOUND.values():
-        if passages and passages[0].relevance < settings.trust_not_found_below:
+        best = passages[0] if passages else None
+        margin = settings.same_language_margin if best and best.chunk.language == question.language else 0.0
+        if best and best.relevance < settings.trust_not_found_below + margin:
             return Decision(Outcome.REFUSED, Reason.NOT_FOUND, text=NOT_FOUND[question.language])
         return Decision(Outcome.OVERRULED, Reason.NOT_FOUND_OVERRULED)
     if not cut_off(text) and settings.min_support > 0:  # a forgotten marker is put at the end of a finished draft

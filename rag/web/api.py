@@ -23,6 +23,7 @@ from rag.web.openai_format import (
     error_event,
     lost,
     parse,
+    sources,
 )
 from rag.web.service import Service
 
@@ -50,7 +51,7 @@ def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: 
         streaming = False
         try:
             first = await job.next()
-            if first[0] not in ("piece", "answer"):
+            if first[0] not in ("sources", "piece", "answer"):
                 raise error(first[1]) if first[0] == "error" else lost()
             if chat.stream:
                 watcher.cancel()  # from here the streaming response watches the connection itself
@@ -127,7 +128,7 @@ async def cancel_on_disconnect(request: Request, job: Job) -> None:
 
 async def complete(job: Job, event: Event) -> dict[str, Any]:
     """Run the job to its Answer and shape it as a chat.completion."""
-    while event[0] == "piece":
+    while event[0] in ("sources", "piece"):
         event = await job.next()
     if event[0] != "answer":
         raise error(event[1]) if event[0] == "error" else lost()
@@ -139,7 +140,11 @@ async def stream(job: Job, event: Event) -> AsyncIterator[str]:
     Leaving early (the client went away) cancels the job, which stops the model."""
     chunks = Chunks()
     try:
-        yield chunks.delta({"role": "assistant", "content": ""})
+        if event[0] == "sources":  # the passages the model reads, sent before it writes
+            yield chunks.delta({"role": "assistant", "content": ""}, sources=sources(event[1]))
+            event = await job.next()
+        else:
+            yield chunks.delta({"role": "assistant", "content": ""})
         draft = ""
         while event[0] == "piece":
             draft += event[1]

@@ -13,7 +13,7 @@ from rag.answer.ask import ask
 from rag.answer.translate import translate_passages
 from rag.errors import RagError
 from rag.records import Answer
-from rag.web.render import answer_html, render_sources, sources_html
+from rag.web.render import answer_html, reading_html, render_sources, sources_html
 from rag.web.service import Service
 
 Message = dict[str, str]  # {"role": "user" | "assistant", "content": text}
@@ -30,8 +30,8 @@ class ChatState:
 
 
 def respond(service: Service, question: str, chat: ChatState) -> Iterator[tuple[Any, ...]]:
-    """Updates for (chat messages, sources panel, chat state, question box): the draft as it streams, then the
-    checked answer with linked citations and its sources."""
+    """Updates for (chat messages, sources panel, chat state, question box): the passages found, as soon as they
+    are, then the draft as it streams, then the checked answer with linked citations and its sources."""
     messages = [*chat.messages, {"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
     yield list(messages), gr.skip(), gr.skip(), ""
     draft = ""
@@ -39,6 +39,8 @@ def respond(service: Service, question: str, chat: ChatState) -> Iterator[tuple[
         pipeline = service.pipeline
         with service.queue.hold(pipeline.settings.request_timeout_s):
             response = ask(question, pipeline, chat.questions)
+            reading = reading_html(question, response.passages, len(chat.questions) + 1)
+            yield list(messages), render_sources((reading, *chat.sources)), gr.skip(), ""
             for piece in response:
                 draft += piece
                 messages[-1] = {"role": "assistant", "content": html.escape(draft) + " ▌"}

@@ -15,7 +15,9 @@ from rag.errors import RagError, TooSlow
 from rag.pipeline import Pipeline
 from rag.web.queueing import Abandoned, GenerationQueue, Ticket
 
-Event = tuple[str, Any]  # ("piece", str) | ("answer", Answer) | ("error", RagError) | ("end", None)
+Event = tuple[
+    str, Any
+]  # ("sources", passages) | ("piece", str) | ("answer", Answer) | ("error", RagError) | ("end", None)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Job:
         try:
             with self.queue.turn(self.ticket, self.deadline, self.cancelled):
                 response = ask(self.question, self.pipeline, self.history)
+                emit(("sources", response.passages))  # known before the model writes
                 try:
                     for piece in response:
                         if self.cancelled.is_set():

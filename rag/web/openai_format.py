@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from fastapi.responses import JSONResponse
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, Valida
 
 from rag.answer.question import read_question
 from rag.errors import BadQuestion, Busy, EngineError, EngineTimeout, EngineUnreachable, IndexProblem, RagError, TooSlow
-from rag.records import Answer
+from rag.records import Answer, Passage
 
 MODEL = "rag"
 RETRY_AFTER_S = 5
@@ -110,6 +111,23 @@ def lost() -> ApiError:
 
 def completion_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def sources(passages: Sequence[Passage]) -> list[dict[str, Any]]:
+    """The passages the model reads, as they are sent before its answer: n, source, title, date, page, span, text."""
+    return [
+        {
+            "n": p.n,
+            "source": p.chunk.source,
+            "title": p.chunk.title,
+            "date": p.chunk.date,
+            "page": p.chunk.page_at(p.start),
+            "start": p.start,
+            "end": p.end,
+            "text": p.text,
+        }
+        for p in passages
+    ]
 
 
 def citations(answer: Answer) -> list[dict[str, Any]]:

@@ -41,6 +41,12 @@ def sources_html(answer: Answer, turn: int, translations: Mapping[int, str] | No
     return f'<div class="turn" data-turn="{turn}"><b>Q{turn}: {html.escape(answer.question)}</b>{body}</div>'
 
 
+def reading_html(question: str, passages: Sequence[Passage], turn: int) -> str:
+    """One turn of the sources panel while the model writes: the passages it reads, shown as soon as they are found."""
+    body = "".join(source_card(p, turn) for p in passages) or '<p class="muted">Nothing relevant was found.</p>'
+    return f'<div class="turn" data-turn="{turn}"><b>Q{turn}: {html.escape(question)}</b>{body}</div>'
+
+
 def source_card(passage: Passage, turn: int, translation: str = "") -> str:
     """A passage's chunk with the answer-bearing span marked, under its title, date, file name, page and offsets,
     and the span's machine translation below it when there is one."""

@@ -95,6 +95,8 @@ def test_openai_client_streams_chunks_with_citations_in_the_last(server: Server)
     assert (last.model_extra or {})["citations"][0]["source"] == "en.txt" and (last.model_extra or {})["doubt"] == ""
     assert "".join(pieces) == (last.model_extra or {})["answer"]
     assert all(not (c.model_extra or {}).get("citations") for c in chunks[:-1])
+    shown = (chunks[0].model_extra or {})["sources"]  # the passages read, sent before any of the answer
+    assert shown[0]["source"] == "en.txt" and shown[0]["n"] == 1 and not chunks[0].choices[0].delta.content
 
 
 def test_the_raw_stream_is_server_sent_events_ending_in_done(server: Server) -> None:

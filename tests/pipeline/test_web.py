@@ -31,7 +31,9 @@ def run(ui: Service, question: str, chat: ChatState | None = None) -> list[tuple
 
 def test_respond_streams_then_shows_checked_answer_with_linked_sources(ui: Service) -> None:
     updates = run(ui, "Where is the kiwi bird native to?")
-    drafts = [u[0][-1]["content"] for u in updates[1:-1]]
+    reading = updates[1]  # the sources, before the model writes a word
+    assert reading[0][-1]["content"] == "…" and 'data-source="en.txt"' in reading[1]
+    drafts = [u[0][-1]["content"] for u in updates[2:-1]]
     assert len(drafts) >= 2 and drafts[-1].endswith("▌")  # the echo generator streams two pieces
     messages, sources, chat, box = updates[-1]
     assert messages[-2] == {"role": "user", "content": "Where is the kiwi bird native to?"}

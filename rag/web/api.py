@@ -66,7 +66,7 @@ def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: 
     def health() -> JSONResponse:
         pipeline = served.pipeline
         index = pipeline.index
-        ready = storage.exists(pipeline.settings.index_dir)
+        ready = storage.exists(pipeline.settings.collection_dir)
         body = {
             "status": "ready" if ready else "no index",
             "index": {"documents": len(index.files), "chunks": len(index.chunks)},

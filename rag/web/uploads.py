@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -78,10 +79,27 @@ def upload(service: Service, files: Sequence[str | Path] | None, progress: Calla
 
 
 def _progress(progress: Callable[..., object] | None) -> Progress | None:
+    """Gradio's progress bar: files read, then characters embedded with the time left, as the CLI shows them."""
     if progress is None:
         return None
+    started = {"embedding": 0.0}
 
-    def report(name: str, done: int, total: int) -> None:
-        progress(done / max(total, 1), desc=f"Indexing {name}" if name else "Saving the index")
+    def report(phase: str, name: str, done: int, total: int) -> None:
+        share = done / max(total, 1)
+        if phase == "reading":
+            progress(share, desc=f"Reading {name} (file {done + 1} of {total})")
+        elif phase == "embedding":
+            started["embedding"] = started["embedding"] or time.monotonic()
+            left = eta(done, total, time.monotonic() - started["embedding"])
+            progress(share, desc=f"Embedding {name}: {done:,} of {total:,} characters{left}")
+        else:
+            progress(1.0, desc="Saving the index")
 
     return report
+
+
+def eta(done: int, total: int, elapsed_s: float) -> str:
+    """ ", about N s left" from the rate so far; "" before there is a rate."""
+    if done <= 0 or elapsed_s <= 0:
+        return ""
+    return f", about {(total - done) * elapsed_s / done:.0f} s left"

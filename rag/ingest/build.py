@@ -75,6 +75,7 @@ def index_files(
                 changed += _read_one(file, index, settings, report)
             except UnreadableDocument as problem:
                 report.failed.append(str(problem))
+        note("reading", "", len(files), len(files))
         total, done = sum(len(doc.text) for doc, _ in changed), 0
         for doc, record in changed:
             _embed_one(doc, record, index, settings, embedder, _advancer(note, doc.source, done, total))

@@ -110,7 +110,7 @@ def _progress(progress: Callable[..., object] | None) -> Progress | None:
     def report(phase: str, name: str, done: int, total: int) -> None:
         share = done / max(total, 1)
         if phase == "reading":
-            progress(share, desc=f"Reading {name} (file {done + 1} of {total})")
+            progress(share, desc=f"Reading {name} (file {done + 1} of {total})" if name else f"Read {total} files")
         elif phase == "embedding":
             started["embedding"] = started["embedding"] or time.monotonic()
             left = eta(done, total, time.monotonic() - started["embedding"])

@@ -105,8 +105,9 @@ def test_progress_counts_files_read_then_characters_embedded(corpus, settings):
     seen: list[tuple[str, str, int, int]] = []
     index_files([corpus], settings, HashEmbedder(), progress=lambda *a: seen.append(a))
     files = find_files([corpus])
-    assert [(phase, name, done) for phase, name, done, _ in seen[:3]] == [
-        ("reading", f.name, i) for i, f in enumerate(files)
+    assert [(phase, name, done) for phase, name, done, _ in seen[:4]] == [
+        *(("reading", f.name, i) for i, f in enumerate(files)),
+        ("reading", "", 3),
     ]
     total = sum(len(load_document(f).text) for f in files)  # characters of text, not bytes of the files
     embedding = [(done, of) for phase, _, done, of in seen if phase == "embedding"]

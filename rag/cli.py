@@ -200,7 +200,11 @@ def parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    root.add_argument("--index-dir", type=Path, help="index folder (default: index/)")
+    root.add_argument(
+        "--index-dir",
+        type=Path,
+        help="the default collection's index folder; others are in its collections/ (default: index/)",
+    )
     root.add_argument(
         "--gguf", type=Path, help="GGUF model to answer with (default: the bundled Qwen2.5-Coder-1.5B-Instruct)"
     )

@@ -48,10 +48,14 @@ def build_ui(service: Service) -> gr.Blocks:
         """Another collection: a new conversation over it, and its documents."""
         return ChatState(collection=collection), [], NO_SOURCES, *documents.refresh(service, collection)
 
+    def on_load(collection: str) -> tuple[Any, ...]:
+        """What may have changed since the page was built: the collections, the documents, the status."""
+        return gr.update(choices=service.collections()), *documents.refresh(service, collection)
+
+    first = service.settings.collection
     with gr.Blocks(title="Ask your documents") as demo:
-        chat = gr.State(ChatState(collection=service.settings.collection))
+        chat = gr.State(ChatState(collection=first))
         gr.Markdown("## Ask your documents\nAsk in English, Tiếng Việt or 中文; answers cite the passages they use.")
-        first = service.settings.collection
         with gr.Row():
             collection = gr.Dropdown(
                 service.collections(),
@@ -102,7 +106,7 @@ def build_ui(service: Service) -> gr.Blocks:
             [chat, sources],
             api_visibility="private",
         )
-        demo.load(lambda name: documents.status(service, name), [collection], status, api_visibility="private")
+        demo.load(on_load, [collection], [collection, grid, chosen, status], api_visibility="private")
     return demo
 
 

@@ -18,7 +18,7 @@ $(LLAMA_WHEELHOUSE):
 		--no-binary llama-cpp-python -w $@.tmp llama-cpp-python==$(LLAMA_VERSION)
 	mv $@.tmp $@
 
-.PHONY: install models browser check reinstall-llama index run serve test test-fast test-ui screenshot eval eval-ablations bench lint
+.PHONY: install models browser ocr check reinstall-llama index run serve test test-fast test-ui screenshot eval eval-ablations bench lint
 
 $(BIN)/rag: pyproject.toml | $(LLAMA_WHEELHOUSE)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,7 +28,7 @@ $(BIN)/rag: pyproject.toml | $(LLAMA_WHEELHOUSE)
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(BIN)/rag
 
-install: $(BIN)/rag models browser check
+install: $(BIN)/rag models browser ocr check
 
 # Builds the engine again (after a change of LLAMA_CMAKE_ARGS, or when `rag check` asks for it).
 reinstall-llama:
@@ -45,6 +45,11 @@ check: $(BIN)/rag models
 browser:
 	command -v chromium >/dev/null && fc-list | grep -qi 'noto.*cjk' && fc-list | grep -qi dejavu || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-dejavu-core >/dev/null)
 
+# Tesseract reads scanned PDF pages and images (English, Vietnamese, Simplified Chinese); Debian 12's versions.
+OCR_PACKAGES := tesseract-ocr=5.3.0-2 tesseract-ocr-eng=1:4.1.0-2 tesseract-ocr-vie=1:4.1.0-2 tesseract-ocr-chi-sim=1:4.1.0-2
+ocr:
+	command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -q chi_sim && tesseract --list-langs 2>/dev/null | grep -q vie || (apt-get update -qq && apt-get install -y -qq $(OCR_PACKAGES) >/dev/null)
+
 models:
 	$(BIN)/python models/fetch.py
 
@@ -58,12 +63,12 @@ run: index
 serve: index
 	$(BIN)/rag serve
 
-test: $(BIN)/rag models browser check
+test: $(BIN)/rag models browser ocr check
 	$(BIN)/ruff check rag models tests bench app.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
-test-fast: $(BIN)/rag
+test-fast: $(BIN)/rag ocr
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 test-ui: $(BIN)/rag models

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from rag.config import Settings, load_settings
 from rag.errors import EngineCrashed, ModelMissing, RagError
@@ -15,6 +17,8 @@ EPILOG = """examples:
   rag index                          index the default corpus (seeds/)
   rag index ~/notes report.pdf       add or refresh files and folders
   rag index --rebuild                start the index over
+  rag index --collection legal contracts/   index into another collection (its own index)
+  rag docs                           list the indexed files; rag remove old.pdf takes one out
   rag ask "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
   rag ask --json "Hàn Quốc và ASEAN nâng cấp quan hệ năm nào?"
   rag ask --json --translate "Who chaired the meeting on 9 December 2025?"   with translated sources
@@ -26,8 +30,6 @@ settings come from RAG_* environment variables (RAG_GGUF=/path/model.gguf uses y
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from tqdm import tqdm
-
     from rag.ingest.build import index_files
     from rag.pipeline import make_embedder
 
@@ -35,22 +37,73 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise RagError(f"no such file or folder: {', '.join(missing)}")
-    # Progress in bytes of the files, advancing as their sentences are embedded: the rate is text kB/s.
-    bar = tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1000, desc="indexing", disable=args.quiet)
-
-    def progress(name: str, done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
-        bar.set_postfix_str(name[:40], refresh=False)
-
-    report = index_files(paths, settings, make_embedder(settings), rebuild=args.rebuild, progress=progress)
-    bar.close()
+    bars = ProgressBars(args.quiet)
+    report = index_files(paths, settings, make_embedder(settings), rebuild=args.rebuild, progress=bars.show)
+    bars.close()
     for problem in report.failed:
         print(f"skipped {problem}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-        f"skipped {len(report.failed)}; index holds {report.files} files in {report.chunks} chunks ({settings.index_dir})"
+        f"skipped {len(report.failed)}; index holds {report.files} files in {report.chunks} chunks "
+        f"({settings.collection_dir})"
     )
+    return 0
+
+
+class ProgressBars:
+    """Indexing progress on stderr: files read (OCR included), then characters of text embedded, with an ETA."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet, self.phase = quiet, ""  # phase: reading, embedding or saving (no bar)
+        self.bar: Any = None
+
+    def show(self, phase: str, name: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if phase != self.phase:
+            self.close()
+            self.bar, self.phase = None, phase
+        if phase == "saving" or self.quiet:
+            return
+        if self.bar is None:
+            unit = "file" if phase == "reading" else "char"
+            self.bar = tqdm(total=total, unit=unit, unit_scale=unit == "char", desc=phase)
+        self.bar.update(done - self.bar.n)
+        self.bar.set_postfix_str(name[:40], refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.store.catalog import documents, open_index
+
+    rows = documents(open_index(settings), settings.ocr_min_confidence)
+    if args.json:
+        print(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=1))
+        return 0
+    print(f"{'file':40} {'pages':>5} {'chunks':>6} {'chars':>9}  lang  date        indexed")
+    for row in rows:
+        print(
+            f"{row.name[:40]:40} {row.pages or '-':>5} {row.chunks:>6} {row.characters:>9,}  {row.language:4}  "
+            f"{row.date or '-':10}  {row.indexed_at or '-'}"
+        )
+        if row.low_ocr_pages:
+            pages = ", ".join(map(str, row.low_ocr_pages))
+            print(f"  warning: OCR confidence under {settings.ocr_min_confidence:g} on page(s) {pages}")
+    print(f"{len(rows)} document(s) in collection {settings.collection!r}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.store.catalog import remove
+
+    names = [Path(file).name for file in args.files]
+    index = remove(settings, names)
+    print(f"removed {', '.join(names)}; collection {settings.collection!r} holds {len(index.files)} files")
     return 0
 
 
@@ -147,7 +200,11 @@ def parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    root.add_argument("--index-dir", type=Path, help="index folder (default: index/)")
+    root.add_argument(
+        "--index-dir",
+        type=Path,
+        help="the default collection's index folder; others are in its collections/ (default: index/)",
+    )
     root.add_argument(
         "--gguf", type=Path, help="GGUF model to answer with (default: the bundled Qwen2.5-Coder-1.5B-Instruct)"
     )
@@ -157,14 +214,35 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "index",
         help="add or refresh documents in the index",
-        description="Add or refresh documents: .txt .md .html, .pdf (with page numbers; a PDF without a text "
-        "layer, such as a scan, is skipped) and .docx. Unreadable files are skipped with a one-line reason.",
+        description="Add or refresh documents: .txt .md .html, .pdf (with page numbers; a page without a text "
+        "layer, such as a scan, is read with Tesseract OCR), .docx, and .png .jpg .jpeg .tif .tiff images (OCR, one "
+        "page each). Unreadable files are skipped with a one-line reason; a page OCR is unsure of gets a warning.",
         epilog="example: rag index seeds/ notes.md report.pdf",
     )
-    p.add_argument("paths", nargs="*", help="files or folders (.txt .md .html .pdf .docx); default: seeds/")
+    p.add_argument("paths", nargs="*", help="files or folders (.txt .md .html .pdf .docx, images); default: seeds/")
     p.add_argument("--rebuild", action="store_true", help="discard the existing index and build anew")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser(
+        "docs",
+        help="list the indexed files",
+        description="List the collection's files: pages, chunks, characters of text, language, the date the "
+        "document states and when it was indexed; pages OCR was unsure of are named.",
+        epilog="example: rag docs --collection legal",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.set_defaults(run=cmd_docs)
+
+    p = sub.add_parser(
+        "remove",
+        help="take files out of the index",
+        description="Take files out of the collection's index (by file name; a path's folder is ignored). The "
+        "index is saved as a new generation: a crash midway leaves the previous one. An unknown name removes nothing.",
+        epilog="example: rag remove old-report.pdf notes.md",
+    )
+    p.add_argument("files", nargs="+", help="file names, as `rag docs` lists them")
+    p.set_defaults(run=cmd_remove)
 
     p = sub.add_parser(
         "ask", help="answer a question from the index", epilog='example: rag ask --json "新西兰总理何时访问越南？"'
@@ -215,13 +293,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
     p.set_defaults(run=cmd_serve)
+    for command in sub.choices.values():
+        command.add_argument(
+            "--collection",
+            help="the collection to use: each has its own index (default: default, in index/; others in "
+            "index/collections/NAME)",
+        )
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        settings = load_settings(index_dir=args.index_dir, gguf_path=args.gguf, top_k=args.top_k)
+        settings = load_settings(
+            index_dir=args.index_dir, gguf_path=args.gguf, top_k=args.top_k, collection=args.collection
+        )
         return int(args.run(args, settings))
     except RagError as problem:
         print(f"error: {problem}", file=sys.stderr)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from rag.errors import BadSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_COLLECTION = "default"  # its index is index_dir itself; another collection's is index_dir/collections/NAME
+COLLECTIONS = "collections"
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -16,6 +20,7 @@ class Settings:
     """Pipeline settings; invalid values are refused at construction."""
 
     index_dir: Path = PROJECT_DIR / "index"
+    collection: str = DEFAULT_COLLECTION  # which index to use (see collection_dir)
     corpus_dir: Path = PROJECT_DIR / "seeds"
     upload_dir: Path = PROJECT_DIR / "data" / "uploads"
     embedder_path: Path = PROJECT_DIR / "models" / "embeddinggemma-300m"
@@ -56,6 +61,8 @@ class Settings:
     max_question_chars: int = 2000
     max_file_mb: float = 20.0
     max_pages: int = 2000  # a longer PDF is refused
+    # A page read by OCR (a scan, an image file) whose mean word confidence (0-100) is lower is indexed with a warning.
+    ocr_min_confidence: float = 60.0
     n_ctx: int = 2048
     max_answer_tokens: int = 96
     threads: int = max(1, min(4, os.cpu_count() or 1))
@@ -115,8 +122,19 @@ class Settings:
             url = getattr(self, name)
             if url and not url.startswith(("http://", "https://")):
                 raise BadSettings(f"{name} must start with http:// or https://, got {url!r}")
+        if not _COLLECTION_NAME.fullmatch(self.collection):
+            raise BadSettings(f"collection names are 1 to 64 letters, digits, - and _, got {self.collection!r}")
+        if not 0.0 <= self.ocr_min_confidence <= 100.0:
+            raise BadSettings(f"ocr_min_confidence must be within 0..100, got {self.ocr_min_confidence}")
         if self.candidates < self.top_k:
             raise BadSettings(f"candidates must be >= top_k ({self.top_k}), got {self.candidates}")
+
+    @property
+    def collection_dir(self) -> Path:
+        """The folder of this collection's index: index_dir for the default one (where indexes always were)."""
+        if self.collection == DEFAULT_COLLECTION:
+            return self.index_dir
+        return self.index_dir / COLLECTIONS / self.collection
 
     @property
     def same_language_margin(self) -> float:
@@ -131,6 +149,7 @@ class Settings:
 
 _ENV = {
     "RAG_INDEX_DIR": "index_dir",
+    "RAG_COLLECTION": "collection",
     "RAG_CORPUS_DIR": "corpus_dir",
     "RAG_UPLOAD_DIR": "upload_dir",
     "RAG_EMBEDDER": "embedder_path",
@@ -145,6 +164,7 @@ _ENV = {
     "RAG_EMBED_INT8": "embed_int8",
     "RAG_MAX_FILE_MB": "max_file_mb",
     "RAG_MAX_PAGES": "max_pages",
+    "RAG_OCR_MIN_CONFIDENCE": "ocr_min_confidence",
     "RAG_N_CTX": "n_ctx",
     "RAG_SPAN_CHARS": "span_chars",
     "RAG_TRANSLATE_QUESTIONS": "translate_questions",

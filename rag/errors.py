@@ -81,3 +81,9 @@ class TooSlow(RagError):
     """A question waited and ran longer than the request timeout."""
 
     exit_code = 7
+
+
+class NotFound(RagError):
+    """A document or a collection that the index does not hold."""
+
+    exit_code = 8

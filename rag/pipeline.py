@@ -13,7 +13,7 @@ from rag.engines.protocols import Embedder, Generator, RememberingEmbedder
 from rag.engines.remote import RemoteEmbedder, RemoteGenerator
 from rag.records import Retrieval
 from rag.search.retrieve import retrieve
-from rag.store import storage
+from rag.store import catalog, storage
 from rag.store.vectors import VectorIndex, check_compatible
 
 
@@ -59,8 +59,8 @@ def make_generator(settings: Settings) -> Generator:
 def load_pipeline(settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None) -> Pipeline:
     """Open the index and pair it with the embedder it was built with, which remembers the vectors it makes
     (`RememberingEmbedder`): the same passages come back question after question."""
-    generation = storage.current(settings.index_dir)  # read first: a newer one found by load() is reloaded later
-    index = storage.load(settings.index_dir)
+    generation = storage.current(settings.collection_dir)  # read first: a newer one found is reloaded later
+    index = catalog.open_index(settings)
     embedder = embedder or make_embedder(settings)
     if not isinstance(embedder, RememberingEmbedder):  # a reloaded pipeline keeps what the old one remembered
         embedder = RememberingEmbedder(embedder)
@@ -73,6 +73,6 @@ def refreshed(pipeline: Pipeline) -> Pipeline:
 
     Costs one small file read, so a long-running server can call it for every question.
     """
-    if storage.current(pipeline.settings.index_dir) in ("", pipeline.generation):  # "": gone; keep what is loaded
+    if storage.current(pipeline.settings.collection_dir) in ("", pipeline.generation):  # "": gone; keep what is loaded
         return pipeline
     return load_pipeline(pipeline.settings, pipeline.embedder, pipeline.generator)

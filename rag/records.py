@@ -20,6 +20,7 @@ class Document:
     language: str  # en | vi | zh
     fingerprint: str  # sha256 of the raw bytes
     pages: tuple[int, ...] = ()  # offset into text where each page starts; empty for formats without pages
+    ocr: tuple[tuple[int, float], ...] = ()  # (1-based page, mean word confidence 0-100) of each page read by OCR
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,11 @@ Each sentence is embedded once; a chunk is found by its best sentence, so chunks
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,9 @@ from rag.records import Document
 from rag.store import storage
 from rag.store.vectors import BuildInfo, SourceFile, VectorIndex, check_compatible
 
-Progress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total), advancing as sentences embed
+# (phase, file name, done, total): "reading" counts files read (and OCR'd), "embedding" counts characters of text
+# embedded, so that a rate and an ETA mean the same for a text file and a scan.
+Progress = Callable[[str, str, int, int], None]
 
 
 @dataclass
@@ -32,6 +36,7 @@ class IndexReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # one message per unreadable file
+    warnings: list[str] = field(default_factory=list)  # one per page read by OCR with a low confidence
     chunks: int = 0
     files: int = 0
 
@@ -42,9 +47,9 @@ def build_info(settings: Settings, embedder: Embedder) -> BuildInfo:
 
 def open_for_update(settings: Settings, embedder: Embedder, rebuild: bool) -> VectorIndex:
     """The existing index (checked against the settings), or an empty one when rebuilding or new."""
-    if rebuild or not storage.exists(settings.index_dir):
+    if rebuild or not storage.exists(settings.collection_dir):
         return VectorIndex(build_info(settings, embedder))
-    existing = storage.load(settings.index_dir)
+    existing = storage.load(settings.collection_dir)
     check_compatible(existing.info, embedder, settings.chunk_tokens)
     return existing
 
@@ -57,76 +62,96 @@ def index_files(
     progress: Progress | None = None,
 ) -> IndexReport:
     """Add or refresh `paths` (files or folders, or documents already loaded from their files) in the index;
-    unreadable files are reported, not fatal."""
-    report = IndexReport()
+    unreadable files are reported, not fatal. New and changed files are read first, then embedded."""
+    report, note = IndexReport(), progress or (lambda *_: None)
     files = [f for p in paths for f in ([p] if isinstance(p, Document) else find_files([p]))]
-    sizes = [_size(_path(file)) for file in files]
-    total, done = sum(sizes), 0
-    with storage.writer_lock(settings.index_dir):
+    with storage.writer_lock(settings.collection_dir):
         index = open_for_update(settings, embedder, rebuild)
         known = dict(index.files)
-        for file, size in zip(files, sizes):
-            advance = _advancer(progress, _path(file).name, done, size, total)
-            advance(0.0)
+        changed: list[tuple[Document, SourceFile]] = []
+        for done, file in enumerate(files):
+            note("reading", _path(file).name, done, len(files))
             try:
-                _index_one(file, index, settings, embedder, report, advance)
+                changed += _read_one(file, index, settings, report)
             except UnreadableDocument as problem:
                 report.failed.append(str(problem))
-            done += size
+        note("reading", "", len(files), len(files))
+        total, done = sum(len(doc.text) for doc, _ in changed), 0
+        for doc, record in changed:
+            _embed_one(doc, record, index, settings, embedder, _advancer(note, doc.source, done, total))
+            (report.updated if doc.source in known else report.added).append(doc.source)
+            done += len(doc.text)
         # Saving refreshed sizes and dates too keeps a touched but unchanged file from looking stale.
-        if index.files != known or rebuild or not storage.exists(settings.index_dir):
-            storage.save(index, settings.index_dir)
-        if progress:
-            progress("", total, total)
+        if index.files != known or rebuild or not storage.exists(settings.collection_dir):
+            note("saving", "", total, total)
+            storage.save(index, settings.collection_dir)
     report.chunks, report.files = len(index.chunks), len(index.files)
     return report
 
 
-def _index_one(
-    given: Path | Document,
-    index: VectorIndex,
-    settings: Settings,
-    embedder: Embedder,
-    report: IndexReport,
-    advance: Callable[[float], None],
-) -> None:
+def _read_one(
+    given: Path | Document, index: VectorIndex, settings: Settings, report: IndexReport
+) -> list[tuple[Document, SourceFile]]:
+    """The file loaded with its record when it is new or changed; [] when it is unchanged."""
     path = _path(given)
     known = index.files.get(path.name)
     stat = _stat(path)
     if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
         report.unchanged.append(path.name)
-        return
+        return []
     doc = given if isinstance(given, Document) else load_document(path, settings.max_file_mb, settings.max_pages)
-    file = SourceFile(str(path.resolve()), doc.fingerprint, stat.st_size, stat.st_mtime_ns)
     if known and known.fingerprint == doc.fingerprint:
-        index.files[path.name] = file
+        index.files[path.name] = replace(known, path=str(path.resolve()), size=stat.st_size, mtime_ns=stat.st_mtime_ns)
         report.unchanged.append(path.name)
-        return
+        return []
+    for page, confidence in doc.ocr:
+        if confidence < settings.ocr_min_confidence:
+            where = f"{doc.source} p. {page}" if doc.pages else doc.source
+            report.warnings.append(
+                f"{where}: OCR confidence {confidence:.0f} is under {settings.ocr_min_confidence:g}: check its text"
+            )
+    return [(doc, _record(doc, path, stat))]
+
+
+def _record(doc: Document, path: Path, stat: os.stat_result) -> SourceFile:
+    return SourceFile(
+        path=str(path.resolve()),
+        fingerprint=doc.fingerprint,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        pages=len(doc.pages),
+        characters=len(doc.text),
+        language=doc.language,
+        date=doc.date,
+        indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        ocr=doc.ocr,
+    )
+
+
+def _embed_one(
+    doc: Document,
+    file: SourceFile,
+    index: VectorIndex,
+    settings: Settings,
+    embedder: Embedder,
+    advance: Callable[[int], None],
+) -> None:
+    """Chunk and embed a document into the index; `advance` gets the characters of it embedded so far."""
     chunks = chunk_document(doc, settings.chunk_tokens, embedder.count_tokens)
     spans = [span for c in chunks for span in c.sentences]
     unique = list(dict.fromkeys(spans))  # a short sentence that closes one chunk may open the next
     texts = [doc.text[a:b] for a, b in unique]
-    vectors = embedder.embed_documents(texts, [doc.title] * len(texts), lambda n: advance(n / len(texts)))
+    reached = list(itertools.accumulate(len(t) for t in texts))
+    advance(0)
+    vectors = embedder.embed_documents(
+        texts, [doc.title] * len(texts), lambda n: advance(len(doc.text) * reached[n - 1] // reached[-1] if n else 0)
+    )
     row = {span: i for i, span in enumerate(unique)}
     index.replace_source(doc.source, file, chunks, np.asarray(vectors)[[row[span] for span in spans]])
-    (report.updated if known else report.added).append(path.name)
 
 
-def _advancer(progress: Progress | None, name: str, start: int, size: int, total: int) -> Callable[[float], None]:
-    """Report the share of one file's bytes embedded so far as bytes of the whole run."""
-
-    def advance(share: float) -> None:
-        if progress:
-            progress(name, start + round(share * size), total)
-
-    return advance
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+def _advancer(note: Progress, name: str, start: int, total: int) -> Callable[[int], None]:
+    return lambda characters: note("embedding", name, start + characters, total)
 
 
 def _path(given: Path | Document) -> Path:

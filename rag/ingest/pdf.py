@@ -1,18 +1,23 @@
-"""Read a PDF's text page by page (in a child process, see pdf_worker.py) and clean it up for retrieval."""
+"""Read a PDF's text page by page, scanned pages and image files with OCR (in a child process, see pdf_worker.py),
+and clean the text up for retrieval."""
 
 from __future__ import annotations
 
 import importlib.util
 import math
 import re
+import shutil
 from collections import Counter
 from typing import Any
 
 from rag.errors import UnreadableDocument
+from rag.ingest import ocr
 from rag.ingest.pdf_worker import PdfWorker, WorkerFailed
 
 PDF_MEMORY_MB = 1024  # address space allowed to the process that parses a PDF
 PDF_SECONDS = 120  # time allowed to it
+OCR_SECONDS = 60.0  # time allowed to Tesseract for one page
+OCR_PACKAGES = "tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie tesseract-ocr-chi-sim"
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be a running header or footer
 SHORT_LINE = 0.6  # a line shorter than this share of the page's usual line ends its paragraph
 _ERRORS = {
@@ -20,6 +25,7 @@ _ERRORS = {
     "security": "encrypted PDF (unsupported encryption)",
     "format": "damaged or truncated PDF",
 }
+Ocr = tuple[tuple[int, float], ...]  # (1-based page, mean word confidence 0-100) of each page read by OCR
 _SENTENCE_END = tuple(".!?:;…。！？：；")
 _HYPHENS = "-\u00ad\u2010"
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -28,33 +34,51 @@ _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u00ad\ufeff\ufffe]")  # \ufffe
 _worker = PdfWorker(PDF_MEMORY_MB)  # its child process starts with the first PDF and is reused
 
 
-def read_pdf(raw: bytes, name: str, max_pages: int) -> list[str]:
-    """The text of each page: lines reflowed into paragraphs, hyphenated words joined, running headers and
-    footers dropped."""
+def read_pdf(raw: bytes, name: str, max_pages: int) -> tuple[list[str], Ocr]:
+    """The text of each page (a page without a text layer but with pictures read by OCR): lines reflowed into
+    paragraphs, hyphenated words joined, running headers and footers dropped; and the OCR confidence of such pages."""
     if b"%PDF-" not in raw[:1024]:
         raise UnreadableDocument(f"{name}: not a PDF (no %PDF header)")
-    result = _extract(raw, name, max_pages)
+    result = _request(name, {"kind": "pdf", "max_pages": max_pages}, raw, PDF_SECONDS)
     if "error" in result:
         if result["error"] == "pages":
             raise UnreadableDocument(f"{name}: {result['count']:,} pages, more than the {max_pages:,}-page limit")
         raise UnreadableDocument(f"{name}: {_ERRORS[result['error']]}")
-    pages = reflow(drop_running_lines([_lines(text) for text in result["pages"]]))
-    if result["images"] and not any(page.strip() for page in pages):
-        raise UnreadableDocument(f"{name}: no text layer (scanned PDF)")
-    return pages
+    texts, confidences = list(result["pages"]), []
+    for number in result["scans"]:
+        texts[number], confidence = _ocr(name, {"kind": "pdf-page", "page": number}, raw)
+        confidences.append((number + 1, confidence))
+    return reflow(drop_running_lines([_lines(text) for text in texts])), tuple(confidences)
 
 
-def _extract(raw: bytes, name: str, max_pages: int) -> dict[str, Any]:
-    """Page texts from the worker process; its crash, memory blow-up or hang becomes one reason."""
+def read_image(raw: bytes, name: str) -> tuple[str, float]:
+    """An image file's text by OCR, its lines reflowed into paragraphs, and the OCR confidence."""
+    text, confidence = _ocr(name, {"kind": "image"}, raw)
+    return reflow([_lines(text)])[0], confidence
+
+
+def _ocr(name: str, header: dict[str, Any], raw: bytes) -> tuple[str, float]:
+    if shutil.which(ocr.TESSERACT) is None:
+        raise UnreadableDocument(f"{name}: reading scans and images needs Tesseract (apt-get install {OCR_PACKAGES})")
+    result = _request(name, {**header, "seconds": OCR_SECONDS}, raw, OCR_SECONDS + PDF_SECONDS)
+    if "error" in result:
+        where = f" p. {header['page'] + 1}" if "page" in header else ""
+        raise UnreadableDocument(f"{name}{where}: {result['detail']}")
+    return result["text"], result["confidence"]
+
+
+def _request(name: str, header: dict[str, Any], raw: bytes, seconds: float) -> dict[str, Any]:
+    """The worker's reply; its crash, memory blow-up or hang becomes one reason."""
     if importlib.util.find_spec("pypdfium2") is None:
-        raise UnreadableDocument(f"{name}: reading PDFs needs pypdfium2 (pip install pypdfium2)")
+        raise UnreadableDocument(f"{name}: reading PDFs and scans needs pypdfium2 (pip install pypdfium2)")
     try:
-        return _worker.extract(raw, max_pages, PDF_SECONDS)
+        return _worker.request(header, raw, seconds)
     except WorkerFailed as failure:
+        kind = "image" if header["kind"] == "image" else "PDF"
         if str(failure) == "time":
-            raise UnreadableDocument(f"{name}: PDF took over {PDF_SECONDS:g} s to read (damaged or hostile)") from None
+            raise UnreadableDocument(f"{name}: {kind} took over {seconds:g} s to read (damaged or hostile)") from None
         raise UnreadableDocument(
-            f"{name}: damaged or hostile PDF (reading it crashed or needed over {PDF_MEMORY_MB} MB)"
+            f"{name}: damaged or hostile {kind} (reading it crashed or needed over {PDF_MEMORY_MB} MB)"
         ) from None
 
 

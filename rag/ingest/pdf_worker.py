@@ -1,10 +1,13 @@
-"""Extract PDF text page by page with PDFium in a child process under a memory cap.
+"""Extract PDF text page by page with PDFium, and OCR scans and images (ocr.py), in a child process under a
+memory cap.
 
-The child (this file run as a script) serves one request at a time on stdin and stdout: a request is max_pages
-(4 bytes), a length (8 bytes) and the PDF; a reply is a length (8 bytes) and JSON, either
-{"pages": [text, ...], "images": bool} or {"error": "password" | "security" | "format" | "pages", "count": n}.
-A decompression bomb or a PDFium crash ends the child, not the indexer; the next request starts a new child.
-Standard library only at the top: the child runs outside the package.
+The child (this file run as a script) serves one request at a time on stdin and stdout: a request is two lengths
+(4 and 8 bytes), a JSON header and the file; a reply is a length (8 bytes) and JSON. The header's "kind" says what
+to do: "pdf" (with "max_pages") replies {"pages": [text, ...], "scans": [page numbers without text that hold
+pictures]} or {"error": "password" | "security" | "format" | "pages", "count": n}; "pdf-page" (with "page" and
+"seconds") and "image" (with "seconds") reply as ocr.py describes. A decompression bomb or a PDFium crash ends the
+child, not the indexer; the next request starts a new child. Standard library only at the top: the child runs
+outside the package (it imports rag.ingest.ocr from this source tree when asked for OCR).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import threading
 import time
 from typing import Any
 
-_REQUEST = struct.Struct("<IQ")
+_REQUEST = struct.Struct("<IQ")  # header length, file length
 _REPLY = struct.Struct("<Q")
 
 
@@ -38,7 +41,12 @@ class PdfWorker:
         self._lock = threading.Lock()  # the UI may read uploads from several threads
 
     def extract(self, raw: bytes, max_pages: int, seconds: float) -> dict[str, Any]:
-        """The child's JSON reply for one PDF; raises WorkerFailed (with "time" or "crash") and stops the child."""
+        """Each page's text of a PDF, and the pages to OCR (see the module's docstring)."""
+        return self.request({"kind": "pdf", "max_pages": max_pages}, raw, seconds)
+
+    def request(self, header: dict[str, Any], raw: bytes, seconds: float) -> dict[str, Any]:
+        """The child's JSON reply; raises WorkerFailed (with "time" or "crash") and stops the child."""
+        head = json.dumps(header).encode()
         with self._lock:
             if self._child is None or self._owner != os.getpid() or self._child.poll() is not None:
                 pipe = subprocess.PIPE
@@ -47,7 +55,7 @@ class PdfWorker:
             child, deadline = self._child, time.monotonic() + seconds
             assert child.stdin is not None and child.stdout is not None
             try:
-                _write(child.stdin.fileno(), _REQUEST.pack(max_pages, len(raw)) + raw, deadline)
+                _write(child.stdin.fileno(), _REQUEST.pack(len(head), len(raw)) + head + raw, deadline)
                 (size,) = _REPLY.unpack(_read(child.stdout.fileno(), _REPLY.size, deadline))
                 return json.loads(_read(child.stdout.fileno(), size, deadline))
             except (OSError, EOFError, TimeoutError) as exc:
@@ -89,8 +97,8 @@ def _read(fd: int, size: int, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def extract(raw: bytes, max_pages: int) -> dict[str, object]:
-    """The child's side: each page's text, and whether a page without text holds pictures (a scan)."""
+def extract(raw: bytes, max_pages: int) -> dict[str, Any]:
+    """The child's side: each page's text, and the pages without text that hold pictures (scans)."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
@@ -101,31 +109,44 @@ def extract(raw: bytes, max_pages: int) -> dict[str, object]:
         return {"error": codes.get(exc.err_code, "format")}
     if len(document) > max_pages:
         return {"error": "pages", "count": len(document)}
-    pages, images = [], False
+    pages, scans = [], []
     for number in range(len(document)):
         try:
             page = document[number]
             text = page.get_textpage().get_text_range()
-            if not text.strip():
-                images = images or any(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+            if not text.strip() and any(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2)):
+                scans.append(number)
             page.close()
         except pdfium.PdfiumError:  # a damaged page reads as empty; the others keep their numbers
             text = ""
         pages.append(text)
     document.close()
-    return {"pages": pages, "images": images}
+    return {"pages": pages, "scans": scans}
+
+
+def handle(header: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    """One request, by its kind."""
+    if header["kind"] == "pdf":
+        return extract(raw, header["max_pages"])
+    from rag.ingest import ocr
+
+    if header["kind"] == "image":
+        return ocr.read_image(raw, header["seconds"])
+    return ocr.read_pdf_page(raw, header["page"], header["seconds"])
 
 
 def serve(memory_mb: int) -> None:
     """Answer requests until stdin closes (the parent ended)."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
-    while len(header := requests.read(_REQUEST.size)) == _REQUEST.size:
-        max_pages, size = _REQUEST.unpack(header)
-        reply = json.dumps(extract(requests.read(size), max_pages), ensure_ascii=False).encode("utf-8", "replace")
+    while len(lengths := requests.read(_REQUEST.size)) == _REQUEST.size:
+        head, size = _REQUEST.unpack(lengths)
+        header = json.loads(requests.read(head))
+        reply = json.dumps(handle(header, requests.read(size)), ensure_ascii=False).encode("utf-8", "replace")
         replies.write(_REPLY.pack(len(reply)) + reply)
         replies.flush()
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))  # this tree's rag
     serve(int(sys.argv[1]))

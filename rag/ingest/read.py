@@ -11,14 +11,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from rag.errors import UnreadableDocument
-from rag.ingest.pdf import read_pdf
+from rag.ingest.pdf import Ocr, read_image, read_pdf
 from rag.ingest.word import read_docx
 from rag.language import HAN, detect_language
 from rag.records import Document
 
 TITLE_CHARS = 90
 MAX_PAGES = 2000
-SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+IMAGES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}  # read by OCR, one page each
+SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", *IMAGES}
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _DMY_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _ZH_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
@@ -51,7 +52,7 @@ def load_document(path: Path, max_mb: float = 20.0, max_pages: int = MAX_PAGES) 
         raise UnreadableDocument(f"{path.name}: larger than the {max_mb:g} MB limit")
     if not raw:
         raise UnreadableDocument(f"{path.name}: empty file")
-    text, pages = read_text(raw, path, max_mb, max_pages)
+    text, pages, ocr = read_text(raw, path, max_mb, max_pages)
     if not text.strip():
         raise UnreadableDocument(f"{path.name}: no text")
     return Document(
@@ -63,22 +64,28 @@ def load_document(path: Path, max_mb: float = 20.0, max_pages: int = MAX_PAGES) 
         language=detect_language(text[:4000]),
         fingerprint=hashlib.sha256(raw).hexdigest(),
         pages=pages,
+        ocr=ocr,
     )
 
 
-def read_text(raw: bytes, path: Path, max_mb: float, max_pages: int) -> tuple[str, tuple[int, ...]]:
-    """The NFC text of a file and the offset where each page starts: every PDF page, DOCX pages when the file
-    marks page breaks, none for text formats. A PDF is known by its suffix or its header."""
+def read_text(raw: bytes, path: Path, max_mb: float, max_pages: int) -> tuple[str, tuple[int, ...], Ocr]:
+    """The NFC text of a file, the offset where each page starts (every PDF page, an image's one page, DOCX pages
+    when the file marks page breaks, none for text formats) and the confidence of each page read by OCR. A PDF
+    is known by its suffix or its header."""
     suffix = path.suffix.lower()
     if suffix == ".pdf" or raw.startswith(b"%PDF-"):
-        return join_pages(read_pdf(raw, path.name, max_pages))
+        texts, ocr = read_pdf(raw, path.name, max_pages)
+        return (*join_pages(texts), ocr)
+    if suffix in IMAGES:
+        text, confidence = read_image(raw, path.name)
+        return (*join_pages([text]), ((1, confidence),))
     if suffix == ".docx":
         text, pages = join_pages(read_docx(raw, path.name, max_mb))
-        return text, pages if len(pages) > 1 else ()
+        return text, pages if len(pages) > 1 else (), ()
     text = decode(raw, path.name)
     if suffix in {".html", ".htm"}:
         text = html_to_text(text)
-    return unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n"), ()
+    return unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n"), (), ()
 
 
 def join_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:

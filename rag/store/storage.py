@@ -153,7 +153,7 @@ def _read_generation(generation: Path) -> VectorIndex:
     with open(generation / "chunks.jsonl", encoding="utf-8") as handle:
         chunks = [_chunk(json.loads(line)) for line in handle]
     sentences = faiss.deserialize_index(np.fromfile(generation / "sentences.faiss", dtype=np.uint8))
-    files = {k: _record(SourceFile, v) for k, v in _object(manifest["files"]).items()}
+    files = {k: _source_file(v) for k, v in _object(manifest["files"]).items()}
     return VectorIndex(info, chunks, sentences, files)
 
 
@@ -165,6 +165,15 @@ def _chunk(data: Any) -> Chunk:
     except (TypeError, ValueError):
         raise ValueError("a chunk's sentences or page breaks are not offsets") from None
     return replace(chunk, sentences=sentences, page_breaks=page_breaks)
+
+
+def _source_file(data: Any) -> SourceFile:
+    file = _record(SourceFile, data)
+    try:
+        ocr = tuple((int(page), float(confidence)) for page, confidence in file.ocr)
+    except (TypeError, ValueError):
+        raise ValueError("a file's OCR confidences are not (page, confidence) pairs") from None
+    return replace(file, ocr=ocr)
 
 
 def _object(data: Any) -> dict[str, Any]:

@@ -37,12 +37,19 @@ class BuildInfo:
 
 @dataclass(frozen=True)
 class SourceFile:
-    """An indexed file: where it was, and what it held when indexed."""
+    """An indexed file: where it was, and what it held when indexed (indexes written before the fields after
+    mtime_ns existed load with their defaults)."""
 
     path: str
     fingerprint: str
     size: int
     mtime_ns: int
+    pages: int = 0  # 0 for formats without pages
+    characters: int = 0  # of text
+    language: str = ""
+    date: str | None = None  # the date the document states
+    indexed_at: str = ""  # ISO 8601 UTC
+    ocr: tuple[tuple[int, float], ...] = ()  # (page, confidence) of each page read by OCR
 
 
 @dataclass
@@ -128,6 +135,7 @@ class VectorIndex:
         self._bm25 = self._languages = None
 
     def remove_source(self, name: str) -> None:
+        """Drop the chunks and the record of an indexed file."""
         self.replace_source(name, self.files[name], [], np.zeros((0, self.info.dimension), np.float32))
         del self.files[name]
 

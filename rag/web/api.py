@@ -1,27 +1,31 @@
-"""The OpenAI-compatible API: /v1/models, /v1/chat/completions (with citations, streamed or not) and /health."""
+"""The OpenAI-compatible API: /v1/models (one per collection), /v1/chat/completions (with citations, streamed or
+not), /v1/documents (list, delete) and /health."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from rag.config import DEFAULT_COLLECTION
 from rag.errors import RagError
-from rag.store import storage
+from rag.store import catalog, storage
 from rag.web.jobs import Event, Job
 from rag.web.openai_format import (
-    MODEL,
     ApiError,
     Chunks,
+    collection_of,
     completion,
     conversation,
     error,
     error_event,
     lost,
+    model_id,
     parse,
     sources,
 )
@@ -39,12 +43,27 @@ def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: 
 
     @v1.get("/models")
     def models() -> dict[str, Any]:
-        return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "rag"}]}
+        """One model per collection: `rag` answers from the default one, `rag/NAME` from another."""
+        data = [{"id": model_id(c), "object": "model", "created": 0, "owned_by": "rag"} for c in served.collections()]
+        return {"object": "list", "data": data}
+
+    @v1.get("/documents")
+    def list_documents(collection: str = DEFAULT_COLLECTION) -> dict[str, Any]:
+        index = served.pipeline_for(collection).index  # NotFound: 404; a bad name: 400
+        rows = catalog.documents(index, served.settings.ocr_min_confidence)
+        return {"object": "list", "collection": collection, "data": [asdict(row) for row in rows]}
+
+    @v1.delete("/documents/{name}")
+    def delete_document(name: str, collection: str = DEFAULT_COLLECTION) -> dict[str, Any]:
+        with served.indexing:
+            index = catalog.remove(served.settings_for(collection), [name])  # an unknown name: 404
+        return {"object": "document", "id": name, "deleted": True, "collection": collection, "files": len(index.files)}
 
     @v1.post("/chat/completions", response_model=None)
     async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
         chat = parse(await read_body(request, max_request_bytes))
-        pipeline = served.pipeline
+        collection = collection_of(chat.model, served.collections())
+        pipeline = await asyncio.to_thread(served.pipeline_for, collection)
         question, history = conversation(chat, pipeline.settings.max_question_chars)
         job = Job(pipeline, question, history, served.queue, timeout_s).start()  # Busy: 503, nothing started
         watcher = asyncio.create_task(cancel_on_disconnect(request, job))
@@ -56,8 +75,9 @@ def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: 
             if chat.stream:
                 watcher.cancel()  # from here the streaming response watches the connection itself
                 streaming = True
-                return StreamingResponse(stream(job, first), media_type="text/event-stream", headers=NO_BUFFERING)
-            return JSONResponse(await complete(job, first))
+                events = stream(job, first, chat.model)
+                return StreamingResponse(events, media_type="text/event-stream", headers=NO_BUFFERING)
+            return JSONResponse(await complete(job, first, chat.model))
         finally:
             watcher.cancel()
             if not streaming:
@@ -67,7 +87,7 @@ def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: 
     def health() -> JSONResponse:
         pipeline = served.pipeline
         index = pipeline.index
-        ready = storage.exists(pipeline.settings.index_dir)
+        ready = storage.exists(pipeline.settings.collection_dir)
         body = {
             "status": "ready" if ready else "no index",
             "index": {"documents": len(index.files), "chunks": len(index.chunks)},
@@ -126,19 +146,19 @@ async def cancel_on_disconnect(request: Request, job: Job) -> None:
         await asyncio.sleep(DISCONNECT_POLL_S)
 
 
-async def complete(job: Job, event: Event) -> dict[str, Any]:
+async def complete(job: Job, event: Event, model: str) -> dict[str, Any]:
     """Run the job to its Answer and shape it as a chat.completion."""
     while event[0] in ("sources", "piece"):
         event = await job.next()
     if event[0] != "answer":
         raise error(event[1]) if event[0] == "error" else lost()
-    return completion(event[1])
+    return completion(event[1], model)
 
 
-async def stream(job: Job, event: Event) -> AsyncIterator[str]:
+async def stream(job: Job, event: Event, model: str) -> AsyncIterator[str]:
     """Server-sent events: the draft as it is written, then the final chunk (see Chunks.final), then [DONE].
     Leaving early (the client went away) cancels the job, which stops the model."""
-    chunks = Chunks()
+    chunks = Chunks(model)
     try:
         if event[0] == "sources":  # the passages the model reads, sent before it writes
             yield chunks.delta({"role": "assistant", "content": ""}, sources=sources(event[1]))

@@ -27,6 +27,7 @@ class ChatState:
     questions: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()  # HTML of each turn's sources, newest first
     last: Answer | None = None  # the newest answer, whose sources can be translated on demand
+    collection: str = ""  # the collection asked ("": the service's first)
 
 
 def respond(service: Service, question: str, chat: ChatState) -> Iterator[tuple[Any, ...]]:
@@ -36,7 +37,7 @@ def respond(service: Service, question: str, chat: ChatState) -> Iterator[tuple[
     yield list(messages), gr.skip(), gr.skip(), ""
     draft = ""
     try:
-        pipeline = service.pipeline
+        pipeline = service.pipeline_for(chat.collection or service.settings.collection)
         with service.queue.hold(pipeline.settings.request_timeout_s):
             response = ask(question, pipeline, chat.questions)
             reading = reading_html(question, response.passages, len(chat.questions) + 1)
@@ -51,7 +52,7 @@ def respond(service: Service, question: str, chat: ChatState) -> Iterator[tuple[
     turn = len(chat.questions) + 1
     messages[-1] = {"role": "assistant", "content": answer_html(answer, turn)}
     sources = (sources_html(answer, turn), *chat.sources)
-    chat = ChatState(tuple(messages), (*chat.questions, answer.question), sources, answer)
+    chat = ChatState(tuple(messages), (*chat.questions, answer.question), sources, answer, chat.collection)
     yield list(messages), render_sources(chat.sources), chat, ""
 
 

@@ -13,13 +13,34 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from rag.answer.question import read_question
-from rag.errors import BadQuestion, Busy, EngineError, EngineTimeout, EngineUnreachable, IndexProblem, RagError, TooSlow
+from rag.config import DEFAULT_COLLECTION
+from rag.errors import (
+    BadQuestion,
+    BadSettings,
+    Busy,
+    EngineError,
+    EngineTimeout,
+    EngineUnreachable,
+    IndexProblem,
+    NotFound,
+    RagError,
+    TooSlow,
+)
 from rag.records import Answer, Passage
 
 MODEL = "rag"
 RETRY_AFTER_S = 5
 # The first class an error is an instance of decides; any other RagError is a 500.
-STATUS = {Busy: 503, TooSlow: 504, EngineTimeout: 504, EngineUnreachable: 503, EngineError: 502, IndexProblem: 503}
+STATUS = {
+    NotFound: 404,
+    BadSettings: 400,
+    Busy: 503,
+    TooSlow: 504,
+    EngineTimeout: 504,
+    EngineUnreachable: 503,
+    EngineError: 502,
+    IndexProblem: 503,
+}
 
 
 class ApiError(Exception):
@@ -76,11 +97,23 @@ def parse(body: bytes) -> ChatRequest:
         if first["type"] == "json_invalid":
             raise ApiError(400, "the request body is not valid JSON", code="invalid_json") from None
         raise ApiError(400, f"{where or 'body'}: {first['msg']}", param=where or None) from None
-    if chat.model != MODEL:
-        raise ApiError(
-            404, f"the model {chat.model!r} does not exist; use {MODEL!r}", code="model_not_found", param="model"
-        )
     return chat
+
+
+def model_id(collection: str) -> str:
+    """The model id that picks a collection: `rag` for the default one, `rag/NAME` for another."""
+    return MODEL if collection == DEFAULT_COLLECTION else f"{MODEL}/{collection}"
+
+
+def collection_of(model: str, collections: list[str]) -> str:
+    """The collection a model id picks; 404 when no collection has that id."""
+    for collection in collections:
+        if model_id(collection) == model:
+            return collection
+    known = ", ".join(repr(model_id(c)) for c in collections)
+    raise ApiError(
+        404, f"the model {model!r} does not exist; use one of {known}", code="model_not_found", param="model"
+    )
 
 
 def conversation(chat: ChatRequest, max_chars: int) -> tuple[str, list[str]]:
@@ -99,10 +132,13 @@ def conversation(chat: ChatRequest, max_chars: int) -> tuple[str, list[str]]:
 def error(problem: RagError) -> ApiError:
     status = next((code for kind, code in STATUS.items() if isinstance(problem, kind)), 500)
     headers = {"Retry-After": str(RETRY_AFTER_S)} if isinstance(problem, Busy | EngineUnreachable) else None
-    code = {503: "unavailable", 504: "timeout", 502: "engine_error"}.get(status, "server_error")
+    code = {404: "not_found", 400: "bad_request", 503: "unavailable", 504: "timeout", 502: "engine_error"}.get(
+        status, "server_error"
+    )
     if isinstance(problem, Busy):
         code = "queue_full"
-    return ApiError(status, str(problem), "server_error", code, headers=headers)
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    return ApiError(status, str(problem), kind, code, headers=headers)
 
 
 def lost() -> ApiError:
@@ -135,13 +171,13 @@ def citations(answer: Answer) -> list[dict[str, Any]]:
     return list(answer.to_dict()["citations"])
 
 
-def completion(answer: Answer) -> dict[str, Any]:
+def completion(answer: Answer, model: str = MODEL) -> dict[str, Any]:
     """The checked answer as a chat.completion, with citations, abstained, outcome, reason and doubt beside the choices."""
     return {
         "id": completion_id(),
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": MODEL,
+        "model": model,
         "choices": [
             {
                 "index": 0,
@@ -161,15 +197,15 @@ def completion(answer: Answer) -> dict[str, Any]:
 class Chunks:
     """Server-sent chat.completion.chunk events of one response, all with the same id."""
 
-    def __init__(self) -> None:
-        self.id, self.created = completion_id(), int(time.time())
+    def __init__(self, model: str = MODEL) -> None:
+        self.id, self.created, self.model = completion_id(), int(time.time()), model
 
     def delta(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
             "id": self.id,
             "object": "chat.completion.chunk",
             "created": self.created,
-            "model": MODEL,
+            "model": self.model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
             **extra,
         }

@@ -18,9 +18,10 @@ from rag.answer.prompt import fixed_prompts
 from rag.config import Settings
 from rag.ingest.read import SUFFIXES
 from rag.pipeline import load_pipeline
+from rag.web import documents
 from rag.web.api import build_api
 from rag.web.chat import ChatState, respond, translate_sources
-from rag.web.render import NO_SOURCES, status_text
+from rag.web.render import NO_SOURCES
 from rag.web.service import Service
 from rag.web.uploads import upload
 
@@ -39,13 +40,32 @@ def build_ui(service: Service) -> gr.Blocks:
     def on_translate(chat: ChatState) -> tuple[Any, ...]:
         return translate_sources(service, chat)
 
-    def on_upload(files: list[str] | None, progress: gr.Progress = TRACK_PROGRESS) -> tuple[str, str]:
-        return upload(service, files, progress), status_text(service.pipeline)
+    def on_upload(files: list[str] | None, collection: str, progress: gr.Progress = TRACK_PROGRESS) -> tuple[Any, ...]:
+        report = upload(service, files, progress, collection)
+        return report, *documents.refresh(service, collection), gr.update(choices=service.collections())
 
+    def on_collection(collection: str) -> tuple[Any, ...]:
+        """Another collection: a new conversation over it, and its documents."""
+        return ChatState(collection=collection), [], NO_SOURCES, *documents.refresh(service, collection)
+
+    def on_load(collection: str) -> tuple[Any, ...]:
+        """What may have changed since the page was built: the collections, the documents, the status."""
+        return gr.update(choices=service.collections()), *documents.refresh(service, collection)
+
+    first = service.settings.collection
     with gr.Blocks(title="Ask your documents") as demo:
-        chat = gr.State(ChatState())
+        chat = gr.State(ChatState(collection=first))
         gr.Markdown("## Ask your documents\nAsk in English, Tiếng Việt or 中文; answers cite the passages they use.")
-        status = gr.Markdown(status_text(service.pipeline), elem_id="status")
+        with gr.Row():
+            collection = gr.Dropdown(
+                service.collections(),
+                value=first,
+                label="Collection (type a new name to start one with an upload)",
+                allow_custom_value=True,
+                elem_id="collection",
+                scale=1,
+            )
+            status = gr.Markdown(documents.status(service, first), elem_id="status")
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -62,15 +82,31 @@ def build_ui(service: Service) -> gr.Blocks:
                     kinds = sorted(SUFFIXES)
                     files = gr.File(label=f"Upload {', '.join(kinds)}", file_count="multiple", file_types=kinds)
                     upload_report = gr.Markdown(elem_id="upload-report")
+                with gr.Accordion("Documents", open=False, elem_id="documents-panel"):
+                    grid, chosen = documents.panel(service, collection, status)
         ask_event: dict[str, Any] = {"fn": on_ask, "inputs": [box, chat], "outputs": [chatbot, sources, chat, box]}
         box.submit(**ask_event, api_name="ask", concurrency_limit=1, concurrency_id="generate")
         send.click(**ask_event, api_visibility="private", concurrency_limit=1, concurrency_id="generate")
         translate.click(
             on_translate, [chat], [sources, chat], api_name="translate", concurrency_limit=1, concurrency_id="generate"
         )
-        files.upload(on_upload, [files], [upload_report, status], api_name="upload", concurrency_limit=1)
-        chatbot.clear(lambda: (ChatState(), NO_SOURCES), None, [chat, sources], api_visibility="private")
-        demo.load(lambda: status_text(service.pipeline), None, status, api_visibility="private")
+        files.upload(
+            on_upload,
+            [files, collection],
+            [upload_report, grid, chosen, status, collection],
+            api_name="upload",
+            concurrency_limit=1,
+        )
+        collection.change(
+            on_collection, [collection], [chat, chatbot, sources, grid, chosen, status], api_visibility="private"
+        )
+        chatbot.clear(
+            lambda name: (ChatState(collection=name), NO_SOURCES),
+            [collection],
+            [chat, sources],
+            api_visibility="private",
+        )
+        demo.load(on_load, [collection], [collection, grid, chosen, status], api_visibility="private")
     return demo
 
 

@@ -121,3 +121,24 @@ def test_uploaded_file_is_indexed_and_cited(page, served: tuple, tmp_path: Path)
     cited = page.locator(f'#sources .turn[data-turn="{turn}"] > .source')
     assert cited.first.get_attribute("data-source") == "varnholt_lighthouse.txt"
     assert "Oduya" in answer or "1887" in answer
+
+
+def test_the_documents_panel_removes_a_file_only_after_confirming(page, served: tuple, tmp_path: Path) -> None:
+    note = tmp_path / "okapi_notes.txt"
+    note.write_text("Okapi\n\nThe okapi is a forest giraffe of the Ituri rainforest.\n", encoding="utf-8")
+    page.locator("input[type=file]").set_input_files(str(note))
+    page.wait_for_selector("#upload-report:has-text('okapi_notes.txt')", timeout=120_000)
+    page.locator("#documents-panel").get_by_text("Documents", exact=True).first.click()
+    page.wait_for_selector("#documents:has-text('okapi_notes.txt')", timeout=30_000)
+    page.locator("#document-choice input").fill("okapi_notes.txt")
+    page.get_by_role("option", name="okapi_notes.txt").click()
+    page.locator("#remove").click()
+    page.wait_for_selector("#remove-question:has-text('Remove okapi_notes.txt')", timeout=30_000)
+    page.locator("#remove-no").click()
+    page.wait_for_selector("#remove-yes", state="hidden", timeout=30_000)
+    assert "okapi_notes.txt" in served[1].pipeline.index.files  # cancelled: nothing removed
+    page.locator("#remove").click()
+    page.locator("#remove-yes").click()
+    page.wait_for_selector("#remove-report:has-text('Removed')", timeout=60_000)
+    assert "okapi_notes.txt" not in page.locator("#documents").inner_text()
+    assert "okapi_notes.txt" not in served[1].pipeline.index.files

@@ -52,3 +52,21 @@ def test_each_language_cites_the_page_that_holds_the_fact(
     pipeline = load_pipeline(real_settings.with_(index_dir=pdf_index), real_embedder, real_generator)
     cited = ask(fact.question, pipeline).answer().citations
     assert cited and (cited[0].source, cited[0].page) == (sample.name, fact.page), fact.question
+
+
+def test_a_scanned_page_in_another_collection_is_cited_with_the_real_models(tmp_path: Path) -> None:
+    from tests.scans import LINES, render, write_pdf
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    typed = "Harbour records\n\nThe harbour office keeps the tide tables and the ship registers of the island."
+    write_pdf(folder / "harbour.pdf", [typed, render(LINES["en"], "en", angle=1.5, noise=0.02)])
+    index = tmp_path / "index"
+    done = rag("index", "--quiet", "--collection", "scans", str(folder), index=index)
+    assert done.returncode == 0 and "added 1" in done.stdout, done.stderr
+    assert (index / "collections" / "scans" / "CURRENT").is_file() and not (index / "CURRENT").exists()
+    done = rag("ask", "--json", "--collection", "scans", "Who built the Varnholt Lighthouse?", index=index)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert (answer["citations"][0]["source"], answer["citations"][0]["page"]) == ("harbour.pdf", 2), done.stdout
+    assert "Oduya" in answer["answer"]

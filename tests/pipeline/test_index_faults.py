@@ -22,6 +22,7 @@ from rag.errors import IndexProblem
 from rag.ingest.build import index_files
 from rag.pipeline import load_pipeline
 from rag.store import storage as store
+from rag.store.catalog import remove
 from rag.store.vectors import check_compatible
 from tests.fakes import EchoGenerator, HashEmbedder
 
@@ -110,6 +111,7 @@ KILLED_INDEXER = """
 import sys, time
 from pathlib import Path
 from rag.store import storage as store
+from rag.store.catalog import remove
 from rag.config import load_settings
 from rag.ingest.build import index_files
 from tests.fakes import HashEmbedder
@@ -166,6 +168,63 @@ def test_an_indexer_killed_mid_write_leaves_the_old_index(stage, corpus, setting
     index_files([new], settings, embedder)  # the next save clears the leftovers; the dead child's lock is gone
     names = sorted(p.name for p in settings.index_dir.iterdir() if p.is_dir())
     assert names == [_live(settings).name] and len(store.load(settings.index_dir).files) == 4
+
+
+# A child process that removes en.txt and stops for good in the middle of writing `stage`, as KILLED_INDEXER does.
+KILLED_REMOVER = """
+import sys, time
+from pathlib import Path
+from rag.store import storage as store
+from rag.store.catalog import remove
+from rag.store.catalog import remove
+from rag.config import load_settings
+
+index_dir, stage, marker = sys.argv[1:]
+write = store._write
+
+def stalling_write(path, data):
+    if path.name == stage:
+        with open(path, "wb") as handle:
+            handle.write(data[: len(data) // 2])
+        Path(marker).touch()
+        time.sleep(120)
+    write(path, data)
+
+store._write = stalling_write
+remove(load_settings(index_dir=Path(index_dir)), ["en.txt"])
+"""
+
+
+@pytest.mark.parametrize("stage", ["manifest.json", "chunks.jsonl", "sentences.faiss", "CURRENT.tmp"])
+def test_a_remove_killed_mid_write_leaves_the_old_index(stage, corpus, settings, tmp_path: Path):
+    embedder = HashEmbedder()
+    index_files([corpus], settings, embedder)
+    before = _live(settings)
+    child = _child(KILLED_REMOVER, settings.index_dir, stage, tmp_path / "reached")
+    try:
+        _wait_for(tmp_path / "reached", child)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert _live(settings) == before and sorted(store.load(settings.index_dir).files) == ["en.txt", "vi.txt", "zh.md"]
+    pipeline = load_pipeline(settings, embedder, EchoGenerator())
+    assert ask("Where does the kiwi bird live?", pipeline).answer().citations[0].source == "en.txt"
+    remove(settings, ["en.txt"])  # the dead child's lock is gone; this save clears its leftovers
+    assert sorted(store.load(settings.index_dir).files) == ["vi.txt", "zh.md"]
+    assert [p.name for p in settings.index_dir.iterdir() if p.is_dir()] == [_live(settings).name]
+
+
+def test_a_remove_is_refused_while_an_indexer_writes(corpus, settings):
+    index_files([corpus], settings, HashEmbedder())
+    holder = _child(HOLDER, settings.index_dir)
+    try:
+        assert holder.stdout and holder.stdout.readline() == "locked\n"
+        with pytest.raises(IndexProblem, match="another process is writing the index"):
+            remove(settings, ["en.txt"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(store.load(settings.index_dir).files) == 3
 
 
 INDEXER = """

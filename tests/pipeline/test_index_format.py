@@ -101,9 +101,16 @@ def test_updating_a_file_replaces_its_sentence_vectors(corpus, settings):
     assert index.search(embedder.embed_queries(["kakapo parrot"])[0], 1)[0][0] == row
 
 
-def test_progress_counts_bytes_up_to_the_total(corpus, settings):
-    seen: list[tuple[str, int, int]] = []
-    index_files([corpus], settings, HashEmbedder(), progress=lambda *a: seen.append(a))  # type: ignore[arg-type]
-    total = sum(p.stat().st_size for p in find_files([corpus]))
-    done = [d for _, d, _ in seen]
-    assert done == sorted(done) and done[-1] == total and {t for _, _, t in seen} == {total}
+def test_progress_counts_files_read_then_characters_embedded(corpus, settings):
+    seen: list[tuple[str, str, int, int]] = []
+    index_files([corpus], settings, HashEmbedder(), progress=lambda *a: seen.append(a))
+    files = find_files([corpus])
+    assert [(phase, name, done) for phase, name, done, _ in seen[:4]] == [
+        *(("reading", f.name, i) for i, f in enumerate(files)),
+        ("reading", "", 3),
+    ]
+    total = sum(len(load_document(f).text) for f in files)  # characters of text, not bytes of the files
+    embedding = [(done, of) for phase, _, done, of in seen if phase == "embedding"]
+    done = [d for d, _ in embedding]
+    assert done == sorted(done) and done[-1] == total and {of for _, of in embedding} == {total}
+    assert seen[-1] == ("saving", "", total, total)

@@ -179,3 +179,53 @@ def test_translate_shows_the_newest_sources_in_the_question_language_on_demand(f
 def test_translate_before_any_question_is_a_clear_message(ui: Service) -> None:
     with pytest.raises(gr.Error, match="Ask a question first"):
         web_chat.translate_sources(ui, ChatState())
+
+
+def test_the_documents_panel_lists_and_removes_only_after_confirming(ui: Service) -> None:
+    from rag.web import documents
+
+    grid, choice, status = documents.refresh(ui, "default")
+    assert [row[0] for row in grid] == ["en.txt", "vi.txt", "zh.md"] and choice["choices"] == [
+        "en.txt",
+        "vi.txt",
+        "zh.md",
+    ]
+    assert grid[1][4:6] == ["vi", "2024-05-01"] and "`default`" in status
+    with pytest.raises(gr.Error, match="Choose a document"):
+        documents.confirm(None, "default")
+    shown, question = documents.confirm("en.txt", "default")
+    assert shown["visible"] is True and question == "Remove **en.txt** from the collection `default`?"
+    assert len(ui.pipeline.index.files) == 3  # asking to confirm removes nothing
+    grid, choice, status, hidden, report = documents.remove(ui, "en.txt", "default")
+    assert (
+        [row[0] for row in grid] == ["vi.txt", "zh.md"] and hidden["visible"] is False and report == "Removed `en.txt`."
+    )
+    assert "2 documents" in status
+    sources = run(ui, "Where is the kiwi bird native to?")[-1][1]
+    assert 'data-source="en.txt"' not in sources
+    with pytest.raises(gr.Error, match=r"not in the 'default' collection: en\.txt"):
+        documents.remove(ui, "en.txt", "default")
+
+
+def test_an_upload_into_a_new_collection_starts_it_and_its_chat_searches_only_it(ui: Service, tmp_path: Path) -> None:
+    from rag.web import documents
+
+    note = tmp_path / "penguins.txt"
+    note.write_text("Penguins\n\nEmperor penguins breed on the sea ice of Antarctica.\n")
+    assert documents.rows(ui, "birds") == [] and "is empty" in documents.status(ui, "birds")
+    seen: list[str] = []
+    report = upload(ui, [str(note)], lambda share, desc: seen.append(desc), collection="birds")
+    assert report.startswith("Indexed `penguins.txt`: the index now holds 1 documents.")
+    assert ui.collections() == ["default", "birds"] and len(ui.pipeline.index.files) == 3
+    assert (ui.settings.upload_dir / "collections" / "birds" / "penguins.txt").is_file()
+    assert seen[0] == "Reading penguins.txt (file 1 of 1)" and any("characters" in d for d in seen)
+    sources = run(ui, "Where do emperor penguins breed?", ChatState(collection="birds"))[-1][1]
+    assert 'data-source="penguins.txt"' in sources
+    with pytest.raises(gr.Error, match="collection names are"):
+        upload(ui, [str(note)], collection="../up")
+
+
+def test_eta_comes_from_the_rate_so_far() -> None:
+    from rag.web.uploads import eta
+
+    assert eta(0, 1000, 5.0) == "" and eta(250, 1000, 5.0) == ", about 15 s left"

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings, load_settings
-from rag.errors import EngineCrashed, ModelMissing, RagError
+from rag.errors import BadSettings, EngineCrashed, ModelMissing, RagError
+from rag.evaluation import ABLATIONS
 from rag.records import Answer
 
 EPILOG = """examples:
@@ -189,7 +190,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from rag.evaluation import run_eval
 
-    run_eval(args.gold, settings, out=args.out, report=args.report, ablations=args.ablations, generators=args.models)
+    ablations = True if args.ablations == [] else list(args.ablations or [])
+    unknown = [name for name in ablations or [] if name not in ABLATIONS] if isinstance(ablations, list) else []
+    if unknown:
+        raise BadSettings(f"unknown ablation {unknown[0]!r}; known: {', '.join(ABLATIONS)}")
+    run_eval(args.gold, settings, out=args.out, report=args.report, ablations=ablations, generators=args.models)
     return 0
 
 
@@ -271,7 +276,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write one JSON line per question here")
     p.add_argument("--report", type=Path, help="write a Markdown report here")
     p.add_argument(
-        "--ablations", action="store_true", help="also score each ablation (dense only, top-k, checks, gate, ...)"
+        "--ablations",
+        nargs="*",
+        metavar="NAME",
+        help="also score these ablations by name (all of them when none is named): " + ", ".join(ABLATIONS),
     )
     p.add_argument("--models", type=Path, nargs="*", default=[], help="also score the full pipeline with these GGUFs")
     p.set_defaults(run=cmd_eval)

@@ -189,7 +189,14 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "no semantic support check": {"min_support": 0.0},
     "no translation of quotes": {"translate_quotes": False},
     "no relevance gate": NO_GATE,
-    "one gate (0.50) for all languages": {"min_relevance_same_language": 0.50},
+    "one gate (0.37) for all languages": {"min_relevance_same_language": 0.37},
+    "earlier gate (0.50 / 0.55; 'not found' never trusted)": {
+        "min_relevance": 0.50,
+        "min_relevance_same_language": 0.55,
+        "trust_not_found_below": 0.0,
+    },
+    "no second reading": {"second_reading": False},
+    "questions also searched in translation": {"translate_questions": True},
     "model 'not found' trusted": {"trust_not_found_below": 1.0},
     "model 'not found' trusted, no gate": {"trust_not_found_below": 1.0, **NO_GATE},
 }

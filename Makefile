@@ -83,7 +83,7 @@ EVAL_INDEX := data/eval-index
 EVAL := $(BIN)/rag --index-dir $(EVAL_INDEX) eval --gold eval/gold.jsonl eval/gold_manual.jsonl --out eval/results.jsonl --report eval/REPORT.md
 
 eval-index: install
-	$(BIN)/rag --index-dir $(EVAL_INDEX) index seeds eval/manual --quiet
+	$(BIN)/rag --index-dir $(EVAL_INDEX) index seeds eval/manual/*.pdf --quiet
 
 eval: eval-index
 	$(EVAL)

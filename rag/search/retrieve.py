@@ -50,7 +50,7 @@ def retrieve(
         lexical = translation.language if settings.lexical else None
         found = fuse(found, search(index, translation.text, translation.query, settings.candidates, lexical))
     hits = rerank(index, found, query, language, settings.same_language_margin, translation)
-    return Retrieval(tuple(hits), tuple(passages(hits, top_k or settings.top_k)))
+    return Retrieval(tuple(hits), tuple(passages(hits, top_k or settings.top_k, settings.span_chars)))
 
 
 def fuse(first: Sequence[Hit], second: Sequence[Hit]) -> list[Hit]:
@@ -111,12 +111,13 @@ def rerank(
     return [hit for _, hit in sorted(ranked, key=lambda pair: -pair[0])]
 
 
-def passages(hits: Sequence[Hit], top_k: int) -> list[Passage]:
-    """Numbered passages from reranked hits: each hit's best sentence, with a neighbour when it is short, and with
-    the items of a list that it announces ("proposed three directions. First, …")."""
+def passages(hits: Sequence[Hit], top_k: int, max_chars: int = 0) -> list[Passage]:
+    """Numbered passages from reranked hits: each hit's best sentence, with a neighbour when it is short, with the
+    items of a list that it announces ("proposed three directions. First, …"), and, within `max_chars`, with the
+    heading line just above it and the rest of its paragraph ("MaxAuthTries / Specifies … The default is 6.")."""
     found: dict[tuple[str, int, int], Passage] = {}
     for hit in hits:
-        start, end = _widen(hit.chunk, hit.best_sentence)
+        start, end = _widen(hit.chunk, hit.best_sentence, max_chars)
         key = (hit.chunk.source, start, end)
         if key not in found:
             text = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
@@ -126,13 +127,40 @@ def passages(hits: Sequence[Hit], top_k: int) -> list[Passage]:
     return list(found.values())
 
 
-def _widen(chunk: Chunk, best: int) -> tuple[int, int]:
+def _widen(chunk: Chunk, best: int, max_chars: int) -> tuple[int, int]:
     sentences = chunk.sentences
     start, end = sentences[best]
     last = best + 1 if end - start < SHORT_SENTENCE and best + 1 < len(sentences) else best
     while last + 1 < len(sentences) and last - best < LIST_SENTENCES and announces(chunk, last, last + 1):
         last += 1
-    return start, sentences[last][1]
+    first = best - 1 if best > 0 and heading(chunk, best - 1) and joined(chunk, best - 1) else best
+    while (
+        last + 1 < len(sentences)
+        and joined(chunk, last)
+        and not heading(chunk, last + 1)
+        and sentences[last + 1][1] - sentences[first][0] <= max_chars
+    ):
+        last += 1
+    return sentences[first][0], sentences[last][1]
+
+
+def _sentence(chunk: Chunk, i: int) -> str:
+    a, b = chunk.sentences[i]
+    return chunk.text[a - chunk.start : b - chunk.start]
+
+
+def heading(chunk: Chunk, i: int) -> bool:
+    """Sentence `i` is a short line without a sentence's end: a heading, such as an option's name in a manual."""
+    line = _sentence(chunk, i).rstrip()
+    return len(line) < SHORT_SENTENCE and not line.endswith(tuple(".!?。！？:：;；…)）\"”'’"))
+
+
+def joined(chunk: Chunk, i: int) -> bool:
+    """Sentence `i` and the one after it stand in the same paragraph (no blank line between them)."""
+    if i + 1 >= len(chunk.sentences):
+        return False
+    between = chunk.text[chunk.sentences[i][1] - chunk.start : chunk.sentences[i + 1][0] - chunk.start]
+    return between.count("\n") < 2
 
 
 def announces(chunk: Chunk, sentence: int, following: int) -> bool:

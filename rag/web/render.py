@@ -43,8 +43,10 @@ def sources_html(answer: Answer, turn: int, translations: Mapping[int, str] | No
 
 def reading_html(question: str, passages: Sequence[Passage], turn: int) -> str:
     """One turn of the sources panel while the model writes: the passages it reads, shown as soon as they are found."""
-    body = "".join(source_card(p, turn) for p in passages) or '<p class="muted">Nothing relevant was found.</p>'
-    return f'<div class="turn" data-turn="{turn}"><b>Q{turn}: {html.escape(question)}</b>{body}</div>'
+    cards = "".join(source_card(p, turn) for p in passages)
+    body = '<p class="muted">The model is reading these passages…</p>' + cards if cards else ""
+    body = body or '<p class="muted">Nothing relevant was found.</p>'
+    return f'<div class="turn reading" data-turn="{turn}"><b>Q{turn}: {html.escape(question)}</b>{body}</div>'
 
 
 def source_card(passage: Passage, turn: int, translation: str = "") -> str:

@@ -46,20 +46,24 @@ def page(served: tuple) -> Iterator:
 
 WATCH_DRAFTS = """() => {
     window.drafts = [];
+    window.readingBeforeDraft = false;  // the passages read were on screen before the first word of the draft
     new MutationObserver(() => {
         const bots = document.querySelectorAll('#chat [data-testid="bot"]');
         const text = bots.length ? bots[bots.length - 1].innerText : "";
         if (text.includes("▌")) window.drafts.push(text);
-    }).observe(document.querySelector("#chat"), {subtree: true, childList: true, characterData: true});
+        const reading = document.querySelector('#sources .turn.reading .source');
+        if (reading && !window.drafts.length) window.readingBeforeDraft = true;
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
 
 
 def ask_in_browser(page, question: str, turn: int) -> list[str]:
-    """Type a question, wait for its sources card; return the drafts the chat showed while the answer streamed."""
+    """Type a question, wait for its checked answer's sources card; return the drafts the chat showed while the
+    answer streamed."""
     page.evaluate(WATCH_DRAFTS)
     page.locator("#question textarea").fill(question)
     page.locator("#question textarea").press("Enter")
-    page.wait_for_selector(f'#sources .turn[data-turn="{turn}"]', timeout=180_000)
+    page.wait_for_selector(f'#sources .turn[data-turn="{turn}"]:not(.reading)', timeout=180_000)
     return page.evaluate("window.drafts")
 
 
@@ -68,6 +72,7 @@ def test_streamed_answer_links_to_highlighted_sources(page) -> None:
     answer = page.locator('#chat [data-testid="bot"]').nth(0).inner_text()
     assert "▌" not in answer and answer.strip()
     assert seen, "the draft should stream in before the checked answer"
+    assert page.evaluate("window.readingBeforeDraft"), "the passages read should show before the draft"
     shown = page.locator('#sources .turn[data-turn="1"] .source')
     sources = {shown.nth(i).get_attribute("data-source") for i in range(shown.count())}
     assert sources and sources <= {p.name for p in SEEDS.iterdir()}

@@ -315,3 +315,22 @@ def test_the_clause_cut_keeps_the_items_an_announcing_clause_introduces():
     embedder = HashEmbedder()
     cut = focus(passage(1, text, "vi"), embedder.embed_queries(["3 định hướng lớn nhằm thúc đẩy"])[0], embedder, 120)
     assert "Thứ nhất" in cut.text and "xanh" in cut.text
+
+
+def test_a_passage_takes_the_heading_above_it_and_the_rest_of_its_paragraph_within_the_span():
+    from rag.ingest.chunk import split_sentences
+    from rag.records import Hit
+    from rag.search.retrieve import passages
+
+    text = (
+        "MaxAuthTries\nSpecifies the maximum number of authentication attempts permitted per connection. "
+        "The default is 6.\nMaxSessions\nSpecifies the maximum number of open sessions.\n\nA new paragraph."
+    )
+    chunk = Chunk("sshd.pdf", 0, len(text), text, "en", "", None, tuple(split_sentences(text)))
+    shown = passages([Hit(0, chunk, 0.5, best_sentence=1)], top_k=1, max_chars=240)[0].text
+    assert (
+        shown
+        == "MaxAuthTries\nSpecifies the maximum number of authentication attempts permitted per connection. The default is 6."
+    )
+    narrow = passages([Hit(0, chunk, 0.5, best_sentence=1)], top_k=1, max_chars=60)[0].text
+    assert narrow.startswith("MaxAuthTries\nSpecifies") and "default" not in narrow

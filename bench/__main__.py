@@ -23,7 +23,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         epilog="examples:\n  python -m bench\n  python -m bench --quick --skip-scale --out /tmp/r.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help="tiny smoke run (about a minute): 1 question, few repeats")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run (a few minutes): 1 question, 1 seed file indexed by the levers, few repeats",
+    )
     parser.add_argument("--skip-scale", action="store_true", help="skip the FAISS 10k-1M scale section (minutes)")
     parser.add_argument(
         "--threads", type=int, default=None, help="threads for torch and llama.cpp (default: the product's setting)"

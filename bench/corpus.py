@@ -11,6 +11,7 @@ import gzip
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 from rag.ingest.read import html_to_text
@@ -82,7 +83,7 @@ def _pages(root: Path) -> Iterator[Page]:
 def _help(folder: Path, tag: str) -> Iterator[Page]:
     for path in sorted(folder.rglob("*.html")):
         name = f"{tag}-{'-'.join(path.relative_to(folder).with_suffix('').parts)}"
-        yield name, lambda path=path: html_to_text(path.read_text(encoding="utf-8", errors="replace"))
+        yield name, partial(_html_text, path)
 
 
 def _man(folder: Path, tag: str) -> Iterator[Page]:
@@ -90,7 +91,11 @@ def _man(folder: Path, tag: str) -> Iterator[Page]:
     if not groff:
         return  # no renderer: the other sources must reach the size
     for path in sorted(folder.rglob("*.gz")):
-        yield f"{tag}-{path.name.removesuffix('.gz')}", lambda path=path: _render(groff, path)
+        yield f"{tag}-{path.name.removesuffix('.gz')}", partial(_render, groff, path)
+
+
+def _html_text(path: Path) -> str:
+    return html_to_text(path.read_text(encoding="utf-8", errors="replace"))
 
 
 def _render(groff: str, path: Path) -> str:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.report import Section, write_sections
 from rag.config import PROJECT_DIR
@@ -40,7 +41,8 @@ def child(gguf: str, threads: int, repeats: int) -> None:
 
     from rag.engines.preflight import compiled_features
 
-    llm = Llama(gguf, n_ctx=1024, n_threads=threads, n_threads_batch=threads, verbose=False)
+    # Any: with stream=True a call returns an iterator, which the library's typed union does not tell apart
+    llm: Any = Llama(gguf, n_ctx=1024, n_threads=threads, n_threads_batch=threads, verbose=False)
     n_prompt = len(llm.tokenize(PROMPT.encode()))
     prompt_s, decode_s = [], []
     for _ in range(repeats):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import faiss
 import numpy as np
 
 from bench.report import Section
-from bench.scale import DIM, _centres, clustered
+from bench.scale import DIM, clustered, random_centres, recall_at_10
+
+swig: Any = faiss  # the SWIG bindings' type stubs miss constructor overloads (as in rag.store.vectors)
 
 FORMAT1_BYTES = 4 * DIM  # float32: one vector per chunk plus one per sentence
 
@@ -14,7 +18,7 @@ FORMAT1_BYTES = 4 * DIM  # float32: one vector per chunk plus one per sentence
 def _stores(nlist: int) -> dict[str, faiss.Index]:
     ip = faiss.METRIC_INNER_PRODUCT
     fp16 = faiss.ScalarQuantizer.QT_fp16
-    hnsw = faiss.IndexHNSWSQ(DIM, fp16, 32, ip)
+    hnsw = swig.IndexHNSWSQ(DIM, fp16, 32, ip)
     hnsw.hnsw.efConstruction = 80
     ivfpq = faiss.IndexIVFPQ(faiss.IndexFlatIP(DIM), DIM, nlist, 96, 8, ip)
     ivfpq.nprobe = 16
@@ -29,18 +33,19 @@ def _stores(nlist: int) -> dict[str, faiss.Index]:
 def footprint_section(n: int, sentences_per_chunk: float, record_bytes: float, seed: int = 0) -> Section:
     """Measure each store on `n` clustered vectors (bytes, recall@10 against exact search), then project."""
     rng = np.random.default_rng(seed)
-    centres = _centres(rng)
-    data, queries = clustered(n, rng, centres), clustered(20, rng, centres)
+    around = random_centres(rng)
+    data, queries = clustered(n, rng, around), clustered(20, rng, around)
     exact = faiss.IndexFlatIP(DIM)
     exact.add(data)
     truth = exact.search(queries, 10)[1]
     rows = []
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)  # nothing here is timed; on shared cores OpenMP's waiting threads cost 10x
     for name, store in _stores(max(16, int(4 * np.sqrt(n)))).items():
         store.train(data)
         store.add(data)
         per_vector = faiss.serialize_index(store).size / n
-        found = store.search(queries, 10)[1]
-        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)])
+        recall = recall_at_10(store, queries, truth)
         per_chunk = per_vector * sentences_per_chunk + (FORMAT1_BYTES if "format 1" in name else 0)
         rows.append(
             (
@@ -54,6 +59,7 @@ def footprint_section(n: int, sentences_per_chunk: float, record_bytes: float, s
                 (per_chunk + record_bytes) * 1e7 / 1e9,
             )
         )
+    faiss.omp_set_num_threads(threads)
     s = Section("6. Index footprint: bytes per chunk and projections to 1M and 10M chunks")
     s.text(
         f"Each store measured on {n:,} clustered unit vectors (dim {DIM}; serialized size = its RAM size), recall@10 "

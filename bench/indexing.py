@@ -6,6 +6,8 @@ import random
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.report import Section
@@ -57,8 +59,7 @@ def measure_indexing(corpus: Path, settings: Settings, embedder: Embedder) -> di
         seconds = time.perf_counter() - started
         peak = peak_rss_mb()
         built = store.load(run_settings.index_dir)
-        live = run_settings.index_dir / (run_settings.index_dir / "CURRENT").read_text().strip()
-        index_bytes = sum(f.stat().st_size for f in live.iterdir())
+        index_bytes = sum(index_file_bytes(run_settings.index_dir).values())
     text_mb = sum(p.stat().st_size for p in find_files([corpus])) / 1e6
     return {
         "files": report.files,
@@ -73,22 +74,31 @@ def measure_indexing(corpus: Path, settings: Settings, embedder: Embedder) -> di
     }
 
 
-def _subset(seeds: Path, folder: Path, n: int) -> Path:
-    """The `n` smallest seed files, copied (a --quick run indexes only these)."""
-    folder.mkdir(parents=True)
-    for path in sorted(find_files([seeds]), key=lambda p: p.stat().st_size)[:n]:
-        shutil.copy(path, folder / path.name)
-    return folder
+def index_file_bytes(index_dir: Path) -> dict[str, int]:
+    """The size of each file of the live index generation in `index_dir`."""
+    live = index_dir / store.current(index_dir)
+    return {path.name: path.stat().st_size for path in live.iterdir()}
+
+
+@contextmanager
+def seed_files(seeds: Path, n: int | None) -> Iterator[Path]:
+    """`seeds`, or with `n` a temporary folder holding copies of its `n` smallest files (a --quick run indexes only
+    these)."""
+    if not n:
+        yield seeds
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        for path in sorted(find_files([seeds]), key=lambda p: p.stat().st_size)[:n]:
+            shutil.copy(path, Path(folder) / path.name)
+        yield Path(folder)
 
 
 def indexing_section(settings: Settings, embedder: Embedder, budget: Budget, seeds: Path) -> tuple[Section, dict]:
     s = Section("3b. Indexing throughput, memory and index size")
     results = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, seed_files(seeds, budget.seed_files) as indexed:
         synthetic = synthetic_corpus(seeds, Path(tmp) / "synthetic", budget.synthetic_kb)
-        if budget.seed_files:
-            seeds = _subset(seeds, Path(tmp) / "seeds", budget.seed_files)
-        for name, corpus in (("seeds", seeds), (f"synthetic {budget.synthetic_kb} KB", synthetic)):
+        for name, corpus in (("seeds", indexed), (f"synthetic {budget.synthetic_kb} KB", synthetic)):
             results[name] = measure_indexing(corpus, settings, embedder)
     rows = []
     for name, r in results.items():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
+from functools import partial
 
 import numpy as np
 import torch
 
-from bench.levers_llm import thread_advice
+from bench.levers_index import local_encoder
+from bench.levers_llm import thread_advice, thread_rows
 from bench.report import Section, ratio
 from bench.timing import embedding_itself, measure
 from bench.workload import Budget
@@ -15,7 +16,6 @@ from rag.engines.embedder import SentenceTransformerEmbedder
 from rag.engines.protocols import Embedder
 from rag.evaluation import GoldItem
 from rag.pipeline import Pipeline
-from rag.search.retrieve import retrieve
 
 
 def query_vectors(embedder: Embedder, gold: list[GoldItem]) -> np.ndarray:
@@ -31,12 +31,14 @@ def dense_recall(queries: np.ndarray, docs: np.ndarray, sources: list[str], gold
     return out
 
 
-def passage_recall(pipeline: Pipeline, gold: list[GoldItem], queries: np.ndarray, ks=(2, 4, 6)) -> dict[int, float]:
+def passage_recall(
+    pipeline: Pipeline, gold: list[GoldItem], queries: np.ndarray, ks: tuple[int, ...] = (2, 4, 6)
+) -> dict[int, float]:
     """Share of questions with a gold source among the top_k passages of the product's hybrid retrieval."""
     out = {}
     for k in ks:
         found = [
-            any(p.chunk.source in q.sources for p in retrieve(q.question, pipeline, k, query=v).passages)
+            any(p.chunk.source in q.sources for p in pipeline.retrieve(q.question, k, query=v).passages)
             for q, v in zip(gold, queries)
         ]
         out[k] = float(np.mean(found))
@@ -50,14 +52,14 @@ def _sample_texts(pipeline: Pipeline, n: int = 32) -> list[str]:
 def torch_threads(s: Section, pipeline: Pipeline, question: str, budget: Budget) -> None:
     s.text("### 4f. Threads for torch (embedding)")
     embedder, texts = embedding_itself(pipeline.embedder), _sample_texts(pipeline, budget.texts // 2)
-    rows, base = [], None
-    for threads in sorted({1, min(2, os.cpu_count() or 1)}):
+
+    def speeds(threads: int) -> tuple[float, float]:
         torch.set_num_threads(threads)
         query = measure(lambda: embedder.embed_queries([question]), max(1, budget.repeat // 3))
         docs = measure(lambda: embedder.embed_documents(texts), 1, warmup=0)
-        row = (threads, query.ms, len(texts) / docs.median)
-        base = base or row
-        rows.append((*row, ratio(base[1], row[1]), ratio(base[2], row[2])))
+        return query.ms, len(texts) / docs.median
+
+    rows = thread_rows(speeds)
     torch.set_num_threads(pipeline.settings.threads)
     s.table(["threads", "query embedding ms", "documents/s", "query time vs 1", "documents/s vs 1"], rows)
     s.text("Recommendation: " + thread_advice({r[0]: r[2] / r[1] for r in rows}, "torch"))
@@ -67,13 +69,18 @@ def int8(s: Section, pipeline: Pipeline, gold: list[GoldItem], budget: Budget) -
     """Query embedding time of the float32 encoder (the default) against the opt-in int8 one, and how close their
     vectors are."""
     s.text("### 4g. Query embedding: float32 (default) against the int8 encoder (`RAG_EMBED_INT8=1`)")
-    path, threads = pipeline.settings.embedder_path, pipeline.settings.threads
-    encoders = {
-        "float32": SentenceTransformerEmbedder(path, threads=threads, int8=False),
-        "int8": SentenceTransformerEmbedder(path, threads=threads, int8=True),
-    }
+    path, threads, product = (
+        pipeline.settings.embedder_path,
+        pipeline.settings.threads,
+        local_encoder(pipeline.embedder),
+    )
+
+    def encoder(int8: bool) -> SentenceTransformerEmbedder:  # the product's own where it is the one asked for
+        return product if product.quantized == int8 else SentenceTransformerEmbedder(path, threads=threads, int8=int8)
+
+    encoders = {"float32": encoder(False), "int8": encoder(True)}
     speed = {
-        name: measure(lambda e=e: e.embed_queries([gold[0].question]), budget.repeat).ms for name, e in encoders.items()
+        name: measure(partial(e.embed_queries, [gold[0].question]), budget.repeat).ms for name, e in encoders.items()
     }
     vectors = {name: query_vectors(e, gold) for name, e in encoders.items()}
     cosine = float(np.mean(np.sum(vectors["float32"] * vectors["int8"], axis=1)))

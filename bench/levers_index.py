@@ -6,26 +6,28 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
 
+from bench.indexing import seed_files
 from bench.report import Section, ratio
-from bench.workload import Budget
-from rag.answer.ask import gate
+from bench.timing import embedding_itself, in_turn
+from bench.workload import Budget, gold_rank, recall_at
+from rag.answer.decide import gate
+from rag.answer.question import read_question
 from rag.config import Settings
-from rag.engines.embedder import SentenceTransformerEmbedder as Embedder
-from rag.engines.embedder import quantize_int8
+from rag.engines.embedder import KEEP_FLOAT, SentenceTransformerEmbedder
+from rag.engines.protocols import Embedder
 from rag.evaluation import GoldItem
 from rag.ingest.build import index_files
 from rag.ingest.chunk import chunk_document
 from rag.ingest.read import find_files, load_document
-from rag.language import detect_language
 from rag.records import Chunk, Document
-from rag.search.retrieve import passages, rerank, search
+from rag.search.retrieve import retrieve
 from rag.store.vectors import BuildInfo, VectorIndex, make_faiss
 
 
@@ -46,20 +48,42 @@ class Work:
         return [d.text[a:b] for a, b in dict.fromkeys(s for c in self.chunks[doc] for s in c.sentences)]
 
 
+class ChunkVectorIndex(VectorIndex):
+    """Format 1's dense search: one vector per chunk (the sentence vectors still rerank the hits)."""
+
+    def __init__(self, info: BuildInfo, chunks: list[Chunk], sentences: Any, chunk_vectors: np.ndarray) -> None:
+        super().__init__(info, chunks, sentences)
+        self.chunk_vectors = chunk_vectors
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        scores = self.chunk_vectors @ query
+        return [(int(row), float(scores[row])) for row in np.argsort(-scores)[:k]]
+
+
+def local_encoder(embedder: Embedder) -> SentenceTransformerEmbedder:
+    """The local sentence-transformers model behind `embedder`: the levers set its batching and encode with it."""
+    inner = embedding_itself(embedder)
+    if not isinstance(inner, SentenceTransformerEmbedder):
+        raise SystemExit("the indexing levers need the local embedding model: unset RAG_EMBED_URL")
+    return inner
+
+
 def load_work(seeds: Path, embedder: Embedder) -> Work:
     docs = [load_document(p) for p in find_files([seeds])]
     return Work(docs, [chunk_document(d, 160, embedder.count_tokens) for d in docs])
 
 
-def encoder(settings: Settings, variant: str, threads: int | None = None) -> Embedder:
-    """fp32 | int8 (all Linear layers) | int8-keep-down (the product's: MLP down projection stays float)."""
-    embedder = Embedder(settings.embedder_path, threads=threads or settings.threads, int8=False)
-    if variant != "fp32":
-        quantize_int8(embedder.model[0].auto_model, () if variant == "int8" else ("down_proj",))
+def encoder(settings: Settings, variant: str, threads: int | None = None) -> SentenceTransformerEmbedder:
+    """fp32 | int8 (all Linear layers) | int8-keep-down (the product's: MLP down projection stays float), loaded
+    (and quantized) now, before anything is timed."""
+    keep_float = () if variant == "int8" else KEEP_FLOAT
+    path, threads = settings.embedder_path, threads or settings.threads
+    embedder = SentenceTransformerEmbedder(path, threads=threads, int8=variant != "fp32", keep_float=keep_float)
+    embedder.warm_up()
     return embedder
 
 
-def old_path(embedder: Embedder, work: Work) -> tuple[float, np.ndarray, np.ndarray]:
+def old_path(embedder: SentenceTransformerEmbedder, work: Work) -> tuple[float, np.ndarray, np.ndarray]:
     """Format-1 indexing: per file, every chunk and then every sentence (repeats included), batches of 16."""
     embedder.batch_size = 16
     started, chunk_vectors, sentence_vectors = time.perf_counter(), [], []
@@ -70,78 +94,91 @@ def old_path(embedder: Embedder, work: Work) -> tuple[float, np.ndarray, np.ndar
     return time.perf_counter() - started, np.vstack(chunk_vectors), np.vstack(sentence_vectors)
 
 
-def new_path(embedder: Embedder, work: Work, batch: int, sort: bool = True) -> tuple[float, np.ndarray]:
+def new_path(
+    embedder: SentenceTransformerEmbedder, work: Work, batch: int, sort: bool = True
+) -> tuple[float, np.ndarray]:
     """Format-2 indexing: each unique sentence once; vectors returned in the index's row order."""
-    embedder.batch_size = batch
+    embedder.batch_size, embedder.sort_by_length = batch, sort
     started, rows = time.perf_counter(), []
     for i, (doc, chunks) in enumerate(zip(work.docs, work.chunks)):
         texts = work.sentence_texts(i)
-        if sort:
-            vectors = embedder.embed_documents(texts, [doc.title] * len(texts))
-        else:
-            prompt = f"title: {doc.title} | text: "
-            vectors = embedder.model.encode([prompt + t for t in texts], batch_size=batch, normalize_embeddings=True)
+        vectors = embedder.embed_documents(texts, [doc.title] * len(texts))
         where = {s: j for j, s in enumerate(dict.fromkeys(s for c in chunks for s in c.sentences))}
         rows.append(vectors[[where[s] for c in chunks for s in c.sentences]])
+    embedder.sort_by_length = True
     return time.perf_counter() - started, np.vstack(rows)
 
 
 def retrieval_quality(
     work: Work,
     sentence_vectors: np.ndarray,
-    queries: np.ndarray,
+    encoded: tuple[Embedder, np.ndarray],
     gold: list[GoldItem],
     settings: Settings,
     chunk_vectors: np.ndarray | None = None,
     float32: bool = False,
 ) -> dict[str, float]:
-    """recall@1/@5/MRR of the gold source after the product's hybrid search and sentence rerank, and what the
-    relevance gate does (false abstention on answerable, abstention on unanswerable questions)."""
+    """recall@1/@5/MRR of the gold source after the product's retrieval (hybrid search and sentence rerank) over
+    these vectors, with an embedder and its vectors of the gold questions (`encoded`), and what the relevance gate
+    does (false abstention on answerable, abstention on unanswerable questions)."""
+    embedder, queries = encoded
     chunks = [c for cs in work.chunks for c in cs]
     info = BuildInfo("bench", sentence_vectors.shape[1], 160)
     store = make_faiss(sentence_vectors)
     if float32:  # format 1 kept float32 sentence vectors
         store = faiss.IndexFlatIP(info.dimension)
         store.add(sentence_vectors.astype(np.float32))
-    index = VectorIndex(info, chunks, store)
-    if chunk_vectors is not None:  # format 1: dense search over one vector per chunk
-        index.search = _chunk_search(chunk_vectors)  # type: ignore[method-assign]
+    if chunk_vectors is None:
+        index = VectorIndex(info, chunks, store)
+    else:  # format 1: dense search over one vector per chunk
+        index = ChunkVectorIndex(info, chunks, store, chunk_vectors)
     ranks, abstained = [], []
     for item, query in zip(gold, queries):
-        language = detect_language(item.question)
-        found = search(index, item.question, query, settings.candidates, settings.lexical)
-        hits = rerank(index, found, query, language, settings.same_language_margin)
-        sources = list(dict.fromkeys(h.chunk.source for h in hits))
-        ranks.append(next((r for r, s in enumerate(sources, 1) if s in item.sources), None))
-        best = passages(hits, settings.top_k)[0]
-        abstained.append(best.relevance < gate(settings, best, language))
+        asked = read_question(item.question, settings.max_question_chars)
+        found = retrieve(asked.text, index, embedder, settings, asked.language, query=query)
+        ranks.append(gold_rank(found.hits, item))
+        abstained.append(gate(asked, found.passages, settings) is not None)
     answerable = [(r, a) for item, r, a in zip(gold, ranks, abstained) if item.answerable]
     unanswerable = [a for item, a in zip(gold, abstained) if not item.answerable]
     return {
-        "recall@1": statistics.mean(r == 1 for r, _ in answerable),
-        "recall@5": statistics.mean(r is not None and r <= 5 for r, _ in answerable),
+        "recall@1": recall_at([r for r, _ in answerable], 1),
+        "recall@5": recall_at([r for r, _ in answerable], 5),
         "mrr": statistics.mean(1 / r if r else 0.0 for r, _ in answerable),
         "false abstention": statistics.mean(a for _, a in answerable),
         "abstains on unanswerable": statistics.mean(unanswerable) if unanswerable else float("nan"),
     }
 
 
-def _chunk_search(chunk_vectors: np.ndarray) -> Callable[[np.ndarray, int], list[tuple[int, float]]]:
-    def search(query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        scores = chunk_vectors @ query
-        top = np.argsort(-scores)[:k]
-        return [(int(r), float(scores[r])) for r in top]
+def _time_levers(
+    product: SentenceTransformerEmbedder,
+    fp32: SentenceTransformerEmbedder,
+    int8_all: SentenceTransformerEmbedder | None,
+    work: Work,
+    repeat: int,
+) -> tuple[dict[str, float], dict[str, tuple]]:
+    """Median seconds of each lever's embedding of the work (the levers taken in turn `repeat` times; the int8
+    and batching levers only with `int8_all`), and the vectors each encoder made."""
+    vectors: dict[str, tuple] = {}
 
-    return search
+    def keep(name: str, result: tuple) -> float:
+        vectors[name] = result[1:]
+        return float(result[0])
 
-
-def _timed_round_robin(runs: dict[str, Callable[[], float]], repeat: int) -> dict[str, float]:
-    """Median seconds of each run, the runs taken in turn `repeat` times so that load changes hit all alike."""
-    samples: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeat):
-        for name, run in runs.items():
-            samples[name].append(run())
-    return {name: statistics.median(values) for name, values in samples.items()}
+    levers = {
+        "float32, each chunk and each sentence, batch 16 (before)": lambda: keep("before", old_path(fp32, work)),
+        f"product encoder ({product.model_id}), unique sentences, batch 16": lambda: keep(
+            "product", new_path(product, work, 16)
+        ),
+    }
+    if int8_all is not None:
+        named = f"product encoder ({product.model_id})"
+        levers |= {
+            "float32, unique sentences, batch 16": lambda: keep("fp32", new_path(fp32, work, 16)),
+            "int8 all Linear layers, unique sentences, batch 16": lambda: keep("int8", new_path(int8_all, work, 16)),
+            f"{named}, batch 16 unsorted": lambda: new_path(product, work, 16, sort=False)[0],
+            f"{named}, batch 1": lambda: new_path(product, work, 1)[0],
+        }
+    return {name: statistics.median(v) for name, v in in_turn(levers, repeat).items()}, vectors
 
 
 def index_seconds(settings: Settings, embedder: Embedder, corpus: Path) -> float:
@@ -153,47 +190,28 @@ def index_seconds(settings: Settings, embedder: Embedder, corpus: Path) -> float
 
 
 def indexing_levers(
-    settings: Settings, product: Embedder, gold: list[GoldItem], budget: Budget, core: bool = False
+    settings: Settings, product: SentenceTransformerEmbedder, gold: list[GoldItem], budget: Budget, core: bool = False
 ) -> tuple[Section, dict]:
     """Time the levers in turn on the same texts, then score each encoder's vectors on the gold set.
 
-    `core` keeps to before, after and the product's encoder (for a machine too busy for every row).
+    `core` (or a budget without every lever) keeps to before, after and the product's encoder (for a machine too
+    busy for every row); the budget's `seed_files` keeps to that many of the seeds.
     """
-    fp32 = encoder(settings, "fp32")
-    started = time.perf_counter()
-    work = load_work(settings.corpus_dir, fp32)
-    load_s = time.perf_counter() - started
-    vectors: dict[str, tuple] = {}
-
-    def keep(name: str, result: tuple) -> float:
-        vectors[name] = result[1:]
-        return float(result[0])
-
-    product.batch_size = None  # the product's own batching
-    levers = {
-        "float32, each chunk and each sentence, batch 16 (before)": lambda: keep("before", old_path(fp32, work)),
-        f"product encoder ({product.model_id}), unique sentences, batch 16": lambda: keep(
-            "product", new_path(product, work, 16)
-        ),
-    }
-    encoders = {"fp32": fp32, "product": product}
-    if not core:
-        encoders["int8"] = int8_all = encoder(settings, "int8")
-        named = f"product encoder ({product.model_id})"
-        levers |= {
-            "float32, unique sentences, batch 16": lambda: keep("fp32", new_path(fp32, work, 16)),
-            "int8 all Linear layers, unique sentences, batch 16": lambda: keep("int8", new_path(int8_all, work, 16)),
-            f"{named}, batch 16 unsorted": lambda: new_path(product, work, 16, sort=False)[0],
-            f"{named}, batch 1": lambda: new_path(product, work, 1)[0],
+    int8_all = None if core or not budget.all_index_levers else encoder(settings, "int8")
+    fp32 = encoder(settings, "fp32") if product.quantized else product  # the product's encoder is float32 itself
+    with seed_files(settings.corpus_dir, budget.seed_files) as seeds:
+        started = time.perf_counter()
+        work = load_work(seeds, fp32)
+        load_s = time.perf_counter() - started
+        lever_s, vectors = _time_levers(product, fp32, int8_all, work, budget.index_repeat)
+        product.batch_size = None  # the product's own batching
+        # Before: format-1 indexing replayed (its embedding, plus loading and chunking); after: the product's.
+        seconds = {
+            "before": load_s + lever_s["float32, each chunk and each sentence, batch 16 (before)"],
+            "after": index_seconds(settings, product, seeds),
         }
-    lever_s = _timed_round_robin(levers, budget.index_repeat)
-    # Before: format-1 indexing replayed (its embedding, plus loading and chunking); after: the product's indexing.
-    seconds = {
-        "before": load_s + lever_s["float32, each chunk and each sentence, batch 16 (before)"],
-        "after": index_seconds(settings, product, settings.corpus_dir),
-    }
-    product.batch_size = None
-    queries = {name: e.embed_queries([q.question for q in gold]) for name, e in encoders.items()}
+    encoders = {"fp32": fp32, "product": product} | ({"int8": int8_all} if int8_all else {})
+    queries = {name: (e, e.embed_queries([q.question for q in gold])) for name, e in encoders.items()}
     before_chunks, before_sentences = vectors["before"]
     quality = {
         "before: float32 chunk vectors, float32 sentences": retrieval_quality(
@@ -206,7 +224,7 @@ def indexing_levers(
             work, before_sentences, queries["fp32"], gold, settings
         ),
     }
-    if not core:
+    if int8_all:
         quality["int8 all Linear layers (queries too), float16"] = retrieval_quality(
             work, vectors["int8"][0], queries["int8"], gold, settings
         )
@@ -233,7 +251,7 @@ def main() -> None:
 
     settings = load_settings()
     section, _ = indexing_levers(
-        settings, make_embedder(settings), load_gold(GOLD), Budget(index_repeat=1), "--core" in sys.argv
+        settings, local_encoder(make_embedder(settings)), load_gold(GOLD), Budget(index_repeat=1), "--core" in sys.argv
     )
     print(section.markdown())
 

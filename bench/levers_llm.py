@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
-from bench.llm import decode_s_per_token, first_token_s, prompt_eval_s, prompt_for, prompt_tokens, timed_ask
+from bench.llm import (
+    decode_s_per_token,
+    first_token_s,
+    local_generator,
+    open_llama,
+    prompt_eval_s,
+    prompt_tokens,
+    timed_ask,
+)
 from bench.report import Section, ratio
-from bench.timing import stats
+from bench.timing import in_turn, stats
 from bench.workload import Budget
+from rag.config import Settings
 from rag.evaluation import GoldItem
 from rag.pipeline import Pipeline, load_pipeline
 
@@ -25,7 +37,7 @@ class ColdStart:
     first_total_s: float
 
 
-def cold_start(settings, question: str, import_s: float) -> tuple[Pipeline, ColdStart]:
+def cold_start(settings: Settings, question: str, import_s: float) -> tuple[Pipeline, ColdStart]:
     """Open the pipeline, load both models explicitly (timed), then answer one question."""
     started = time.perf_counter()
     pipeline = load_pipeline(settings)  # opens the index and loads the embedder (its vector size is checked)
@@ -64,36 +76,32 @@ def keep_loaded(s: Section, cold: ColdStart, warm: dict) -> None:
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
-def kv_prefix(s: Section, pipeline: Pipeline, gold: list[GoldItem], budget: Budget) -> None:
-    """First-token time of question B from an empty KV cache, after a same-language and a cross-language prompt."""
+def kv_prefix(s: Section, pipeline: Pipeline, llm: Any, gold: list[GoldItem], budget: Budget) -> None:
+    """First-token time of question B from an empty KV cache, after a same-language and a cross-language prompt,
+    on `llm` (the bench's own `Llama`: llama-cpp-python's prefix reuse, without the generator's kept heads)."""
     s.text("### 4b. Reuse the KV cache of the fixed prompt prefix")
     en = [q for q in gold if q.lang == "en"][:2]
     other = next(q for q in gold if q.lang != "en")
     if len(en) < 2:
         s.text("Skipped: the gold set has fewer than two English questions.")
         return
-    llm = pipeline.generator.llm
-    ids = {k: prompt_tokens(pipeline, prompt_for(pipeline, q.question, q.lang))[0] for k, q in zip("abc", (*en, other))}
+    ids = {k: prompt_tokens(pipeline, q.question)[0] for k, q in zip("abc", (*en, other))}
     cases = {
         "empty KV cache (llm.reset())": None,
         "after a same-language prompt": "a",
         "after a cross-language prompt": "c",
     }
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(max(3, budget.llm_repeat)):  # cases interleaved, so load drift hits them alike
-        for name, previous in cases.items():
-            llm.reset()
-            if previous:
-                llm(ids[previous], max_tokens=1, temperature=0.0)
-            samples[name].append(first_token_s(llm, ids["b"]))
+
+    def after(previous: str | None) -> float:
+        llm.reset()
+        if previous:
+            llm(ids[previous], max_tokens=1, temperature=0.0)
+        return first_token_s(llm, ids["b"])
+
+    samples = in_turn({name: partial(after, previous) for name, previous in cases.items()}, budget.kv_turns)
     fresh = stats(samples["empty KV cache (llm.reset())"]).median
     rows = []
     for name, previous in cases.items():
@@ -103,7 +111,7 @@ def kv_prefix(s: Section, pipeline: Pipeline, gold: list[GoldItem], budget: Budg
     s.table(["question B's prompt evaluated", "prompt tokens", "tokens reused", "first token s", "vs empty"], rows)
     s.text(
         "llama-cpp-python keeps the KV cache of the previous call and re-evaluates only from the first differing "
-        "token (medians of 3 interleaved runs). The instructions are the same for every question and every "
+        f"token (medians of {budget.kv_turns} interleaved runs). The instructions are the same for every question and every "
         "language (the answer language is named only after the passages), so a question reuses the whole fixed "
         "prefix whatever the language of the one before. "
         "Recommendation: keep one Llama per process and never reset it between questions (the product does)."
@@ -112,31 +120,31 @@ def kv_prefix(s: Section, pipeline: Pipeline, gold: list[GoldItem], budget: Budg
 
 def llama_threads(s: Section, pipeline: Pipeline, question: GoldItem, budget: Budget) -> None:
     """Prompt-eval and generation tokens/s per thread count, both llama.cpp thread pools set alike."""
-    from llama_cpp import Llama
-
     s.text("### 4c. Threads for llama.cpp (n_threads = n_threads_batch)")
-    ids, _ = prompt_tokens(pipeline, prompt_for(pipeline, question.question, question.lang))
-    rows, base = [], None
-    for threads in _thread_choices():
-        llm = Llama(
-            str(pipeline.settings.gguf_path),
-            n_ctx=pipeline.settings.n_ctx,
-            n_threads=threads,
-            n_threads_batch=threads,
-            verbose=False,
-        )
+    ids, _ = prompt_tokens(pipeline, question.question)
+
+    def speeds(threads: int) -> tuple[float, float]:
+        llm = open_llama(local_generator(pipeline), threads)
         # One repeat, few tokens: an oversubscribed thread count can be 100x slower and would stall the run.
-        evals = [len(ids) / prompt_eval_s(llm, ids)]
-        decode = [1 / decode_s_per_token(llm, ids, max(2, budget.decode_tokens // 4))]
-        del llm
-        row = (threads, stats(evals).median, stats(decode).median)
-        base = base or row
-        rows.append((*row, ratio(base[1], row[1]), ratio(base[2], row[2])))
+        return len(ids) / prompt_eval_s(llm, ids), 1 / decode_s_per_token(llm, ids, max(2, budget.decode_tokens // 4))
+
+    rows = thread_rows(speeds)
     s.table(["threads", "prompt eval tok/s", "generation tok/s", "prompt eval vs 1", "generation vs 1"], rows)
     s.text(
         "Recommendation: " + thread_advice({r[0]: r[1] * r[2] for r in rows}, "llama.cpp") + " rag/engines/llama.py "
         "sets both pools (n_threads and n_threads_batch) to RAG_THREADS."
     )
+
+
+def thread_rows(measure: Callable[[int], tuple[float, float]]) -> list[tuple[int, float, float, str, str]]:
+    """(threads, first, second, first vs one thread, second vs one thread) for each of `thread_choices()`, from
+    `measure(threads)` giving the two measurements."""
+    rows: list[tuple[int, float, float, str, str]] = []
+    for threads in thread_choices():
+        row = (threads, *measure(threads))
+        base = rows[0] if rows else row
+        rows.append((*row, ratio(base[1], row[1]), ratio(base[2], row[2])))
+    return rows
 
 
 def thread_advice(speed: dict[int, float], what: str) -> str:
@@ -152,21 +160,21 @@ def thread_advice(speed: dict[int, float], what: str) -> str:
     return f"{what} is fastest with {best} threads here: keep threads at the number of free physical cores."
 
 
-def _thread_choices() -> list[int]:
+def thread_choices() -> list[int]:
+    """The thread counts the thread levers compare: one, and two where the machine has them."""
     return sorted({1, min(2, os.cpu_count() or 1)})
 
 
-def top_k_lever(s: Section, pipeline: Pipeline, questions: list[GoldItem], recall: dict, budget: Budget) -> None:
+def top_k_lever(
+    s: Section, pipeline: Pipeline, llm: Any, questions: list[GoldItem], recall: dict, budget: Budget
+) -> None:
+    """Prompt evaluation on `llm` (the bench's own `Llama`) of the product's prompts with 2, 4 and 6 passages."""
     s.text("### 4d. Smaller context: top_k passages in the prompt")
-    llm = pipeline.generator.llm
-    prompts = {
-        k: [prompt_tokens(pipeline, prompt_for(pipeline, q.question, q.lang, top_k=k))[0] for q in questions[:2]]
-        for k in (2, 4, 6)
-    }
+    prompts = {k: [prompt_tokens(pipeline, q.question, top_k=k)[0] for q in questions[:2]] for k in (2, 4, 6)}
+    runs = {(k, i): partial(prompt_eval_s, llm, one) for k, ids in prompts.items() for i, one in enumerate(ids)}
     seconds: dict[int, list[float]] = {k: [] for k in prompts}
-    for _ in range(max(2, budget.llm_repeat)):  # top_k values interleaved, so load drift hits them alike
-        for k, ids in prompts.items():
-            seconds[k] += [prompt_eval_s(llm, one) for one in ids]
+    for (k, _), values in in_turn(runs, budget.top_k_turns).items():
+        seconds[k] += values
     base = stats(seconds[2]).median
     rows = [
         (

@@ -1,19 +1,18 @@
-"""LLM-side probes shared by the sections: answer timing, prompt evaluation and decoding speed."""
+"""LLM-side probes shared by the sections: the product's own prompt, answer timing, and llama.cpp alone on the
+prompt's tokens (a `Llama` of the bench's own, on the generator's model file and settings)."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bench.timing import embedding_itself
-from rag.answer.ask import ask
-from rag.answer.prompt import Prompt, build_prompt
-from rag.engines.llama import STOP
+from rag.answer.ask import ask, prepare
+from rag.engines.llama import STOP, LlamaCppGenerator
 from rag.pipeline import Pipeline
-from rag.records import Answer
-from rag.search.retrieve import retrieve
-from rag.search.spans import answer_spans
+from rag.records import Answer, Prompt
 
 
 @dataclass(frozen=True)
@@ -28,29 +27,55 @@ class AskTiming:
 
 def timed_ask(question: str, pipeline: Pipeline) -> AskTiming:
     started = time.perf_counter()
-    first = None
     response = ask(question, pipeline)
-    for _ in response:
-        if first is None:
-            first = time.perf_counter() - started
+    first = next((time.perf_counter() - started for _ in response), None)
     answer = response.answer()
     return AskTiming(first, time.perf_counter() - started, answer.timings["retrieve_s"], answer)
 
 
-def prompt_for(pipeline: Pipeline, question: str, language: str, top_k: int | None = None) -> Prompt:
-    """The prompt `ask` sends for `question`: the same retrieval and the same answering clauses, embedded without
-    the pipeline's memory, so that a later `ask` of the question finds nothing remembered."""
-    embedder = embedding_itself(pipeline.embedder)
-    query = embedder.embed_queries([question])[0]
-    found = retrieve(question, pipeline, top_k, query=query)
-    passages = answer_spans(list(found.passages), query, embedder, pipeline.settings.span_chars)
-    return build_prompt(question, passages, language)
+def first_piece_then_stop(start: Callable[[], Iterable[object]]) -> float:
+    """Seconds from calling `start` until the stream it returns yields its first piece (or ends); the stream is then
+    closed, so that the model stops writing (a `Response` and a generator's stream both have close())."""
+    started = time.perf_counter()
+    stream = start()
+    next(iter(stream), None)
+    took = time.perf_counter() - started
+    close = getattr(stream, "close", None)
+    if close is not None:
+        close()
+    return took
 
 
-def prompt_tokens(pipeline: Pipeline, prompt: Prompt) -> tuple[list[int], int]:
-    """The tokens the local generator reads for `prompt`, and how many of them are the head it keeps read."""
-    tokens: tuple[list[int], int] = pipeline.generator.prompt_tokens(prompt)  # type: ignore[attr-defined]
-    return tokens
+def local_generator(pipeline: Pipeline) -> LlamaCppGenerator:
+    """The pipeline's local GGUF generator: the LLM sections time llama.cpp itself, which a remote engine hides."""
+    if not isinstance(pipeline.generator, LlamaCppGenerator):
+        raise SystemExit("the benchmark's LLM sections need the local GGUF generator: unset RAG_LLM_URL")
+    return pipeline.generator
+
+
+def prompt_for(pipeline: Pipeline, question: str, top_k: int | None = None) -> Prompt:
+    """The prompt `ask` sends for `question` (rag.answer.ask.prepare, with `top_k` passages when given), embedded
+    without the pipeline's memory, so that a later `ask` of the question finds nothing remembered."""
+    settings = pipeline.settings if top_k is None else pipeline.settings.with_(top_k=top_k)
+    prepared = prepare(question, replace(pipeline, settings=settings, embedder=embedding_itself(pipeline.embedder)))
+    if prepared.prompt is None:
+        detail = prepared.gated.detail if prepared.gated else ""
+        raise SystemExit(f"the gate abstains on {question!r} ({detail}): it has no prompt to time")
+    return prepared.prompt
+
+
+def prompt_tokens(pipeline: Pipeline, question: str, top_k: int | None = None) -> tuple[list[int], int]:
+    """The tokens the local generator reads for the prompt of `question` (`prompt_for`), and how many of them are
+    the fixed head it keeps read."""
+    return local_generator(pipeline).prompt_tokens(prompt_for(pipeline, question, top_k))
+
+
+def open_llama(generator: LlamaCppGenerator, threads: int | None = None) -> Any:
+    """llama.cpp alone: a `Llama` on the generator's model file with its context size and threads (both pools)."""
+    from llama_cpp import Llama
+
+    threads = threads or generator.threads
+    return Llama(str(generator.path), n_ctx=generator.n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
 
 
 def prompt_eval_s(llm: Any, prompt_tokens: list[int]) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from bench.report import Section
@@ -67,7 +68,7 @@ def _first_read(raw: bytes) -> None:
 def pdf_section(repeat: int = REPEAT) -> Section:
     """Correctness and speed of both libraries on the sample PDFs, and the product's whole PDF path."""
     readers: dict[str, Callable[[Path], list[str]]] = {"pypdfium2": pypdfium2_pages, "pypdf": pypdf_pages}
-    rows = []
+    rows: list[tuple[object, ...]] = []
     with tempfile.TemporaryDirectory() as folder:
         paths = {sample.name: write_pdf(sample, Path(folder)) for sample in PDF_SAMPLES}
         for sample in PDF_SAMPLES:
@@ -75,11 +76,11 @@ def pdf_section(repeat: int = REPEAT) -> Section:
             paragraphs = sum(len(p) for p in sample.pages)
             for name, read in readers.items():
                 in_order, facts, control = score(sample, read(path))
-                ms = measure(lambda read=read, path=path: read(path), repeat).ms / len(sample.pages)
+                ms = measure(partial(read, path), repeat).ms / len(sample.pages)
                 rows.append(
                     (sample.name, name, f"{in_order}/{paragraphs}", f"{facts}/{len(sample.facts)}", control, ms)
                 )
-            whole = measure(lambda path=path: load_document(path), max(3, repeat // 4)).ms / len(sample.pages)
+            whole = measure(partial(load_document, path), max(3, repeat // 4)).ms / len(sample.pages)
             rows.append((sample.name, "product: load_document", "", "", "", whole))
         raw = paths[PDF_SAMPLES[0].name].read_bytes()
         cold = measure(lambda: _first_read(raw), max(3, repeat // 4)).ms

@@ -8,52 +8,61 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bench.levers_llm import cold_start, keep_loaded
-from bench.llm import decode_s_per_token, prompt_eval_s, prompt_for, prompt_tokens, raw_completion, timed_ask
+from bench.llm import (
+    decode_s_per_token,
+    local_generator,
+    open_llama,
+    prompt_eval_s,
+    prompt_tokens,
+    raw_completion,
+    timed_ask,
+)
 from bench.report import Section, ratio, write_sections
 from bench.timing import embedding_itself, measure, memory_bandwidth_gbs, stats, time_imports
 from bench.workload import Budget, gold_questions, sample_questions
+from rag.answer.ask import prepare
 from rag.answer.prompt import build_prompt
 from rag.config import load_settings
 from rag.evaluation import GoldItem
-from rag.language import detect_language
 from rag.pipeline import Pipeline
 from rag.search.retrieve import passages as select_passages
-from rag.search.retrieve import rerank, retrieve, search
+from rag.search.retrieve import rerank, search
 
 TTFT_TARGET_S = 2.0
 RETRIEVAL_TARGET_MS = 30.0
 
 
 def retrieval_steps(pipeline: Pipeline, question: str, repeat: int) -> dict[str, list[float]]:
-    """Seconds per retrieval step for one question, each step repeated."""
-    index, k, lexical = pipeline.index, pipeline.settings.candidates, pipeline.settings.lexical
+    """Seconds per retrieval step for one question, each step repeated on the inputs that the product's own
+    `prepare` gave it (embedded without the pipeline's memory)."""
     embedder = embedding_itself(pipeline.embedder)
-    query = embedder.embed_queries([question])[0]
-    hits = search(index, question, query, k, lexical)
-    passages = retrieve(question, pipeline, query=query).passages
-    language = detect_language(question)
+    prepared = prepare(question, replace(pipeline, embedder=embedder))
+    asked, index, settings = prepared.question, pipeline.index, pipeline.settings
+    query, k = embedder.embed_queries([asked.text])[0], settings.candidates
+    lexical = asked.language if settings.lexical else None  # as rag.search.retrieve.retrieve searches
+    margin = settings.same_language_margin
     steps = {
-        "query embedding": lambda: embedder.embed_queries([question]),
+        "query embedding": lambda: embedder.embed_queries([asked.text]),
         "FAISS search": lambda: index.search(query, k),
-        "hybrid search (FAISS + BM25 + fusion)": lambda: search(index, question, query, k, lexical),
+        "hybrid search (FAISS + BM25 + fusion)": lambda: search(index, asked.text, query, k, lexical),
         "sentence rerank + passage selection": lambda: select_passages(
-            rerank(index, hits, query, language, pipeline.settings.same_language_margin), pipeline.settings.top_k
+            rerank(index, prepared.found.hits, query, asked.language, margin), settings.top_k
         ),
-        "prompt build": lambda: build_prompt(question, passages, language),
+        "prompt build": lambda: build_prompt(asked.text, prepared.passages, asked.language),
     }
     return {name: list(measure(fn, repeat).samples) for name, fn in steps.items()}
 
 
-def llm_speeds(pipeline: Pipeline, q: GoldItem, budget: Budget) -> tuple[dict[str, list[float]], str]:
-    """Prompt tokens, prompt-eval and decode speed, answer timings and raw llama.cpp timings for one question, and
-    the outcome of its answer."""
-    generator = pipeline.generator
-    llm = generator.llm  # type: ignore[attr-defined]
-    ids, head = prompt_tokens(pipeline, prompt_for(pipeline, q.question, q.lang))
-    chat = generator.has_chat_template  # type: ignore[attr-defined]
+def llm_speeds(pipeline: Pipeline, llm: Any, q: GoldItem, budget: Budget) -> tuple[dict[str, list[float]], str]:
+    """Prompt tokens, prompt-eval and decode speed, answer timings and raw llama.cpp timings (on `llm`, the bench's
+    own `Llama`) for one question, and the outcome of its answer."""
+    ids, head = prompt_tokens(pipeline, q.question)
+    chat = local_generator(pipeline).has_chat_template
     out: dict[str, list[float]] = defaultdict(list)
     out["prompt tokens"].append(len(ids))
     out["prompt tokens read per question"].append(len(ids) - head)
@@ -63,7 +72,7 @@ def llm_speeds(pipeline: Pipeline, q: GoldItem, budget: Budget) -> tuple[dict[st
         raw_s, usage = raw_completion(llm, ids, head, pipeline.settings.max_answer_tokens, chat)
         out["raw llama.cpp total"].append(raw_s)
         out["answer tokens"].append(usage["completion_tokens"])
-        run = timed_ask(q.question, pipeline)  # the generator puts its kept head back, as raw llama.cpp had it
+        run = timed_ask(q.question, pipeline)  # the generator starts from its kept head, as raw llama.cpp did
         out["ask total"].append(run.total_s)
         out["ask retrieval"].append(run.retrieve_s)
         if run.first_piece_s is not None:
@@ -71,18 +80,21 @@ def llm_speeds(pipeline: Pipeline, q: GoldItem, budget: Budget) -> tuple[dict[st
     return out, run.answer.outcome.value
 
 
-def query_sections(pipeline: Pipeline, questions: list[GoldItem], budget: Budget) -> tuple[list[Section], dict]:
+def query_sections(
+    pipeline: Pipeline, llm: Any, questions: list[GoldItem], budget: Budget
+) -> tuple[list[Section], dict]:
+    """Sections 1 and 2 for `questions`; `llm` is the bench's own `Llama` for the raw llama.cpp timings."""
     steps: dict[str, list[float]] = defaultdict(list)
-    llm: dict[str, list[float]] = defaultdict(list)
+    answering: dict[str, list[float]] = defaultdict(list)
     per_question = []
     for q in questions:
         for name, samples in retrieval_steps(pipeline, q.question, budget.repeat).items():
             steps[name] += samples
-        speeds, outcome = llm_speeds(pipeline, q, budget)
+        speeds, outcome = llm_speeds(pipeline, llm, q, budget)
         for name, values in speeds.items():
-            llm[name] += values
+            answering[name] += values
         per_question.append((q, speeds, outcome))
-    found = {"steps": {k: stats(v) for k, v in steps.items()}, "llm": {k: stats(v) for k, v in llm.items()}}
+    found = {"steps": {k: stats(v) for k, v in steps.items()}, "llm": {k: stats(v) for k, v in answering.items()}}
     return [_stage_section(found, per_question, pipeline), _overhead_section(found, per_question, pipeline)], found
 
 
@@ -110,16 +122,16 @@ def _stage_section(found: dict, per_question: list, pipeline: Pipeline) -> Secti
             ("prompt eval tokens/s", llm["prompt eval tok/s"].median, llm["prompt eval tok/s"].p95),
             ("generation tokens/s", llm["decode tok/s"].median, llm["decode tok/s"].p95),
             ("answer tokens (greedy)", llm["answer tokens"].median, llm["answer tokens"].p95),
-            ("time to first piece, s (ask)", _median(llm, "ask first piece"), _p95(llm, "ask first piece")),
+            ("time to first piece, s (ask)", median_of(llm, "ask first piece"), _p95(llm, "ask first piece")),
             ("total answer time, s (ask)", llm["ask total"].median, llm["ask total"].p95),
         ],
     )
     retrieval_ms = llm["ask retrieval"].ms
-    ttft = _median(llm, "ask first piece")
+    ttft = median_of(llm, "ask first piece")
     s.text(
         f"Targets: time to first token ≤ {TTFT_TARGET_S:g} s — measured {_num(ttft)} s "
-        f"({_verdict(ttft, TTFT_TARGET_S)}); retrieval ≤ {RETRIEVAL_TARGET_MS:g} ms — measured {retrieval_ms:.0f} ms "
-        f"({_verdict(retrieval_ms, RETRIEVAL_TARGET_MS)})."
+        f"({verdict(ttft, TTFT_TARGET_S)}); retrieval ≤ {RETRIEVAL_TARGET_MS:g} ms — measured {retrieval_ms:.0f} ms "
+        f"({verdict(retrieval_ms, RETRIEVAL_TARGET_MS)})."
     )
     return s
 
@@ -165,7 +177,8 @@ def _overhead_section(found: dict, per_question: list, pipeline: Pipeline) -> Se
     return s
 
 
-def _median(found: dict, key: str) -> float | None:
+def median_of(found: dict, key: str) -> float | None:
+    """The median of the samples under `key`; None when there are none (every question abstained)."""
     return found[key].median if key in found and found[key].samples else None
 
 
@@ -177,7 +190,7 @@ def _num(value: float | None) -> str:
     return "n/a (all abstained)" if value is None else f"{value:.2f}"
 
 
-def _verdict(value: float | None, target: float) -> str:
+def verdict(value: float | None, target: float) -> str:
     if value is None:
         return "not measured"
     return "met" if value <= target else f"NOT met, {value / target:.1f}× the target"
@@ -191,7 +204,9 @@ def main() -> None:
     import_s = time_imports()
     questions = sample_questions(gold_questions(), args.questions)
     pipeline, cold = cold_start(load_settings(), questions[0].question, import_s)
-    sections, found = query_sections(pipeline, questions, Budget(questions=args.questions))
+    sections, found = query_sections(
+        pipeline, open_llama(local_generator(pipeline)), questions, Budget(questions=args.questions)
+    )
     levers = Section("4. Levers (before / after, with a recommendation each)")
     keep_loaded(levers, cold, found["llm"])
     levers.text("The other levers (4b–4e) are measured by the full `python -m bench`.")

@@ -7,12 +7,13 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 
 from bench.footprint import footprint_section
-from bench.indexing import indexing_section
+from bench.indexing import index_file_bytes, indexing_section
 from bench.levers_embed import int8, passage_recall, query_vectors, torch_threads
-from bench.levers_index import indexing_levers
+from bench.levers_index import indexing_levers, local_encoder
 from bench.levers_llm import cold_start, keep_loaded, kv_prefix, llama_threads, top_k_lever
+from bench.llm import local_generator, open_llama
 from bench.pdf_readers import pdf_section
-from bench.query import RETRIEVAL_TARGET_MS, TTFT_TARGET_S, _verdict, query_sections
+from bench.query import RETRIEVAL_TARGET_MS, TTFT_TARGET_S, median_of, query_sections, verdict
 from bench.report import Section
 from bench.scale import scale_section
 from bench.timing import embedding_itself
@@ -20,7 +21,7 @@ from bench.workload import GOLD, Budget, gold_questions, sample_questions
 from rag.config import load_settings
 from rag.evaluation import load_gold
 from rag.ingest.build import index_files
-from rag.pipeline import make_embedder
+from rag.pipeline import Pipeline, make_embedder
 from rag.store import storage
 
 
@@ -50,32 +51,35 @@ def run_all(quick: bool, skip_scale: bool, import_s: float, threads: int | None 
     _step("cold start")
     pipeline, cold = cold_start(settings, questions[0].question, import_s)
     _step("query path")
-    query, found = query_sections(pipeline, questions, budget)
+    llm = open_llama(local_generator(pipeline))  # llama.cpp alone, beside the product's generator
+    query, found = query_sections(pipeline, llm, questions, budget)
     levers = Section("4. Levers (before / after, with a recommendation each)")
     keep_loaded(levers, cold, found["llm"])
     _step("lever: KV prefix")
-    kv_prefix(levers, pipeline, all_gold, budget)
+    kv_prefix(levers, pipeline, llm, all_gold, budget)
     _step("lever: llama threads")
     llama_threads(levers, pipeline, questions[0], budget)
     _step("lever: top_k")
     embedder = embedding_itself(pipeline.embedder)  # the levers time embedding: nothing remembered
     queries = query_vectors(embedder, gold)
-    top_k_lever(levers, pipeline, questions, passage_recall(pipeline, gold, queries), budget)
+    top_k_lever(levers, pipeline, llm, questions, passage_recall(pipeline, gold, queries), budget)
+    llm.close()
     _step("lever: torch threads, int8 queries")
     torch_threads(levers, pipeline, questions[0].question, budget)
     quantized = int8(levers, pipeline, gold, budget)
     _step("indexing levers")
-    index_levers, indexed = indexing_levers(settings, embedder, load_gold(GOLD), budget)
+    index_gold = load_gold(GOLD)[: budget.gold_limit]  # answerable and unanswerable questions
+    index_levers, indexed = indexing_levers(settings, local_encoder(embedder), index_gold, budget)
     _step("indexing throughput")
     index_section, _ = indexing_section(settings, embedder, budget, settings.corpus_dir)
     sections = [_summary(found, settings.threads, quantized, indexed), *query, index_levers, index_section, levers]
     _step("index footprint")
-    sections.append(_footprint(pipeline, settings, budget))
+    sections.append(_footprint(pipeline, budget))
     if not skip_scale:
         _step("FAISS scale")
         sections.append(scale_section(budget)[0])
     _step("PDF readers")
-    sections.append(pdf_section(repeat=3 if quick else 20))
+    sections.append(pdf_section(budget.pdf_repeat))
     _step("done")
     return sections
 
@@ -83,7 +87,7 @@ def run_all(quick: bool, skip_scale: bool, import_s: float, threads: int | None 
 def _summary(found: dict, threads: int, quantized: dict, indexed: dict) -> Section:
     llm, steps = found["llm"], found["steps"]
     s = Section("Summary")
-    first = llm["ask first piece"].median if llm.get("ask first piece") and llm["ask first piece"].samples else None
+    first = median_of(llm, "ask first piece")
     retrieval, embed = llm["ask retrieval"].ms, steps["query embedding"].ms
     prompt_tokens = llm["prompt tokens"].median
     kb, seconds = indexed["work"].kb, indexed["seconds"]
@@ -91,10 +95,10 @@ def _summary(found: dict, threads: int, quantized: dict, indexed: dict) -> Secti
     before_q, after_q = quality[0], quality[-1]
     s.text(
         f"- Measured with RAG_THREADS={threads} (torch, and both llama.cpp pools n_threads and n_threads_batch).",
-        f"- Time to first token: **{_s(first)}** (target ≤ {TTFT_TARGET_S:g} s): {_verdict(first, TTFT_TARGET_S)}. It is almost all prompt "
+        f"- Time to first token: **{_s(first)}** (target ≤ {TTFT_TARGET_S:g} s): {verdict(first, TTFT_TARGET_S)}. It is almost all prompt "
         f"evaluation of ~{prompt_tokens:.0f} tokens at {llm['prompt eval tok/s'].median:.0f} tokens/s; the fixed "
         "instructions and worked examples are about half of those tokens (4b).",
-        f"- Retrieval: **{retrieval:.0f} ms** (target ≤ {RETRIEVAL_TARGET_MS:g} ms): {_verdict(retrieval, RETRIEVAL_TARGET_MS)}; query embedding is "
+        f"- Retrieval: **{retrieval:.0f} ms** (target ≤ {RETRIEVAL_TARGET_MS:g} ms): {verdict(retrieval, RETRIEVAL_TARGET_MS)}; query embedding is "
         f"{embed:.0f} ms of it, FAISS {steps['FAISS search'].ms:.2f} ms, BM25 + fusion and passage selection < 1 ms.",
         f"- Generation: {llm['decode tok/s'].median:.0f} tokens/s ({found.get('bandwidth_share', '')}"
         f"of the memory-bandwidth limit, section 2); a whole answer takes {llm['ask total'].median:.1f} s.",
@@ -117,9 +121,8 @@ def _s(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} s"
 
 
-def _footprint(pipeline, settings, budget: Budget) -> Section:
+def _footprint(pipeline: Pipeline, budget: Budget) -> Section:
     """Section 6, with the sentences per chunk and chunk-record bytes of the product's seed index."""
     index = pipeline.index
-    live = settings.index_dir / (settings.index_dir / "CURRENT").read_text().strip()
-    records = (live / "chunks.jsonl").stat().st_size / len(index.chunks)
+    records = index_file_bytes(pipeline.settings.index_dir)["chunks.jsonl"] / len(index.chunks)
     return footprint_section(budget.footprint_vectors, index.sentences.ntotal / len(index.chunks), records)

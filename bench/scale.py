@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
+from collections.abc import Callable
 
 import faiss
 import numpy as np
@@ -30,7 +32,8 @@ def clustered(n: int, rng: np.random.Generator, centres: np.ndarray, block: int 
     return out
 
 
-def _centres(rng: np.random.Generator) -> np.ndarray:
+def random_centres(rng: np.random.Generator) -> np.ndarray:
+    """Random unit cluster centres (topics)."""
     c = rng.standard_normal((CLUSTERS, DIM), dtype=np.float32)
     return c / np.linalg.norm(c, axis=1, keepdims=True)
 
@@ -49,10 +52,15 @@ def _single_query_ms(index: faiss.Index, queries: np.ndarray) -> tuple[float, fl
     default = os.cpu_count() or 1
     for threads in (default, 1):
         faiss.omp_set_num_threads(threads)
-        order = iter(range(10**9))
-        out.append(measure(lambda o=order: index.search(queries[next(o) % len(queries)][None], 10), len(queries)).ms)
+        out.append(measure(_next_query(index, queries), len(queries)).ms)
     faiss.omp_set_num_threads(default)
     return out[0], out[1]
+
+
+def _next_query(index: faiss.Index, queries: np.ndarray) -> Callable[[], object]:
+    """A search for one query, the next one in turn at each call."""
+    turns = itertools.cycle(queries)
+    return lambda: index.search(next(turns)[None], 10)
 
 
 def _build(index: faiss.Index, data: np.ndarray) -> float:
@@ -70,14 +78,19 @@ def measure_size(n: int, budget: Budget, rng: np.random.Generator, centres: np.n
     if n <= budget.hnsw_max:
         hnsw = _hnsw()
         hnsw_s = _build(hnsw, data)
-        found = hnsw.search(queries, 10)[1]
-        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)])
+        recall = recall_at_10(hnsw, queries, truth)
         mb = len(faiss.serialize_index(hnsw)) / 1e6
         rows.append(
             (n, "HNSW32 ef96", "measured", hnsw_s, mb, *_single_query_ms(hnsw, queries), f"{100 * recall:.1f}%")
         )
     del data, flat
     return rows
+
+
+def recall_at_10(index: faiss.Index, queries: np.ndarray, truth: np.ndarray) -> float:
+    """Share of the exact top 10 (`truth`, rows of ids) that `index` finds for each query, averaged."""
+    found = index.search(queries, 10)[1]
+    return float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
 
 
 def _extrapolate(base: tuple, n: int) -> tuple:
@@ -100,10 +113,10 @@ def scale_section(budget: Budget, seed: int = 0) -> tuple[Section, list[tuple]]:
     s = Section("5. FAISS index scale (synthetic, dim 768)")
     faiss.omp_set_num_threads(os.cpu_count() or 1)  # torch may have lowered the shared OpenMP setting
     rng = np.random.default_rng(seed)
-    centres = _centres(rng)
+    around = random_centres(rng)
     rows: list[tuple] = []
     for n in budget.scale_sizes:
-        rows += measure_size(n, budget, rng, centres)
+        rows += measure_size(n, budget, rng, around)
         if n > budget.hnsw_max:
             measured = [r for r in rows if r[1].startswith("HNSW") and r[2] == "measured"]
             if measured:

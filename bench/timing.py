@@ -6,13 +6,16 @@ import os
 import platform
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from rag.engines.protocols import Embedder, RememberingEmbedder
+
+K = TypeVar("K")  # what names a run
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,7 @@ def measure(fn: Callable[[], object], repeat: int, warmup: int = 1) -> Stats:
     """Run `fn` `warmup` times untimed, then `repeat` times timed."""
     for _ in range(warmup):
         fn()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return Stats(tuple(samples))
+    return Stats(tuple(seconds(fn) for _ in range(repeat)))
 
 
 def stats(samples: list[float]) -> Stats:
@@ -120,3 +118,20 @@ def embedding_itself(embedder: Embedder) -> Embedder:
     """`embedder` without the pipeline's memory of the vectors it made (`RememberingEmbedder`): a timing of
     embedding must embed every time, not hand back a vector made before."""
     return embedder.embedder if isinstance(embedder, RememberingEmbedder) else embedder
+
+
+def seconds(fn: Callable[[], object]) -> float:
+    """Seconds one call of `fn` takes."""
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def in_turn(runs: Mapping[K, Callable[[], float]], repeat: int = 1) -> dict[K, list[float]]:
+    """The seconds each run reports, the runs taken in turn `repeat` times, so that changes in the machine's load
+    fall on all of them alike."""
+    samples: dict[K, list[float]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, run in runs.items():
+            samples[name].append(run())
+    return samples

@@ -9,28 +9,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from pathlib import Path
 
 import numpy as np
 
 from bench.corpus import build
+from bench.indexing import index_file_bytes
 from bench.report import Section
 from bench.timing import load_average, peak_rss_mb, rss_mb
-from bench.workload import gold_questions
+from bench.workload import gold_questions, gold_rank, recall_at
 from rag.answer.ask import ask
-from rag.config import load_settings
+from rag.config import Settings, load_settings
+from rag.engines.protocols import Embedder
 from rag.ingest.build import index_files
 from rag.ingest.read import find_files
-from rag.pipeline import load_pipeline, make_embedder
-from rag.search.retrieve import retrieve
+from rag.pipeline import Pipeline, load_pipeline, make_embedder
 
 GROUP_MB = 1.0
 OUT = Path(__file__).resolve().parent / "VOLUME.md"
 
 
-def index_in_groups(files: list[Path], settings, embedder, log: Path, group_mb: float = GROUP_MB) -> None:
+def index_in_groups(
+    files: list[Path], settings: Settings, embedder: Embedder, log: Path, group_mb: float = GROUP_MB
+) -> None:
     """Index `files` a group of about `group_mb` at a time, logging text KB, seconds, chunks and peak RSS."""
     group: list[Path] = []
     size = 0
@@ -58,29 +60,22 @@ def index_in_groups(files: list[Path], settings, embedder, log: Path, group_mb: 
             group, size = [], 0
 
 
-def index_bytes(index_dir: Path) -> dict[str, int]:
-    live = index_dir / (index_dir / "CURRENT").read_text().strip()
-    return {p.name: p.stat().st_size for p in live.iterdir()}
-
-
-def ask_gold(pipeline, limit_answers: int) -> dict:
+def ask_gold(pipeline: Pipeline, limit_answers: int) -> dict:
     """Retrieval for every gold question (latency, recall of the gold source), full answers for a few."""
     gold = gold_questions()
     retrieval_ms, ranks = [], []
     for item in gold:
         started = time.perf_counter()
-        query = pipeline.embedder.embed_queries([item.question])[0]
-        hits = retrieve(item.question, pipeline, query=query).hits
+        hits = pipeline.retrieve(item.question).hits
         retrieval_ms.append((time.perf_counter() - started) * 1000)
-        sources = list(dict.fromkeys(h.chunk.source for h in hits))
-        ranks.append(next((r for r, s in enumerate(sources, 1) if s in item.sources), None))
+        ranks.append(gold_rank(hits, item))
     answers = [ask(item.question, pipeline).answer().latency_s for item in gold[:limit_answers]]
     return {
         "questions": len(gold),
         "retrieval p50 ms": float(np.percentile(retrieval_ms, 50)),
         "retrieval p95 ms": float(np.percentile(retrieval_ms, 95)),
-        "recall@1": statistics.mean(r == 1 for r in ranks),
-        "recall@5": statistics.mean(r is not None and r <= 5 for r in ranks),
+        "recall@1": recall_at(ranks, 1),
+        "recall@5": recall_at(ranks, 5),
         "answers": len(answers),
         "answer p50 s": float(np.percentile(answers, 50)) if answers else None,
         "answer p95 s": float(np.percentile(answers, 95)) if answers else None,
@@ -110,11 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     results = ask_gold(pipeline, args.answers)
     results["rss after load MB"] = rss_mb()
     results["rss before load MB"] = before
-    write_report(args.out, rows, index_bytes(settings.index_dir), pipeline, results)
+    write_report(args.out, rows, index_file_bytes(settings.index_dir), pipeline, results)
     return 0
 
 
-def write_report(out: Path, rows: list[dict], sizes: dict[str, int], pipeline, results: dict) -> None:
+def write_report(out: Path, rows: list[dict], sizes: dict[str, int], pipeline: Pipeline, results: dict) -> None:
     index = pipeline.index
     chunks, sentences = len(index.chunks), index.sentences.ntotal
     kb, seconds = sum(r["kb"] for r in rows), sum(r["seconds"] for r in rows)

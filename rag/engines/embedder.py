@@ -30,13 +30,22 @@ class SentenceTransformerEmbedder:
     """Embeds queries and documents with a local sentence-transformers model (loaded on first use)."""
 
     def __init__(
-        self, path: Path, threads: int = 2, max_tokens: int = 512, int8: bool = False, batch_size: int | None = None
+        self,
+        path: Path,
+        threads: int = 2,
+        max_tokens: int = 512,
+        int8: bool = False,
+        batch_size: int | None = None,
+        keep_float: tuple[str, ...] = KEEP_FLOAT,
+        sort_by_length: bool = True,
     ) -> None:
         self.path = Path(path)
         self.threads = threads
         self.max_tokens = max_tokens
         self.int8 = int8
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # texts per forward pass; None: BATCH for the device
+        self.keep_float = keep_float  # with int8: the Linear layers (by name ending) that stay float
+        self.sort_by_length = sort_by_length  # texts batched by length (False: in the order given; the bench times it)
         self._model: Any = None
         self._device: str | None = None
 
@@ -77,7 +86,7 @@ class SentenceTransformerEmbedder:
         model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
         model.max_seq_length = self.max_tokens
         if self.quantized:
-            quantize_int8(model[0].auto_model)
+            quantize_int8(model[0].auto_model, self.keep_float)
         return model
 
     @property
@@ -109,7 +118,7 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # Sorting by length keeps padding, and so time, low inside each batch.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        order = np.argsort([-len(t) for t in texts], kind="stable") if self.sort_by_length else np.arange(len(texts))
         parts = []
         for start in range(0, len(texts), SLICE):
             batch = [texts[i] for i in order[start : start + SLICE]]

@@ -33,13 +33,21 @@ class LlamaCppGenerator:
     """Streams text from a GGUF model; uses its chat template when the file carries one."""
 
     def __init__(
-        self, path: Path, n_ctx: int = 2048, threads: int = 2, max_tokens: int = 96, state_dir: Path | None = None
+        self,
+        path: Path,
+        n_ctx: int = 2048,
+        threads: int = 2,
+        max_tokens: int = 96,
+        state_dir: Path | None = None,
+        note_probability: bool = True,
     ) -> None:
         self.path = Path(path)
         self.state_dir = state_dir  # where the engine pre-flight check is remembered; None: no check
         self.n_ctx = n_ctx
         self.threads = threads
         self.max_tokens = max_tokens
+        # False: pieces carry no probability (an answer then has no doubt); the benchmark times what noting costs
+        self.note_probability = note_probability
         self._llm: Any = None
         self._no_cjk: np.ndarray | None = None
         self._heads: dict[str, Context] = {}  # a kind of prompt's fixed head -> the context of it read alone
@@ -87,7 +95,8 @@ class LlamaCppGenerator:
         small multilingual models otherwise slip "新西兰" into English."""
         probabilities: list[float] = []  # of the tokens chosen since the last piece
         processors: list[Processor] = [self._without_cjk] if prompt.language in ("en", "vi") else []
-        processors.append(noting_probability(probabilities))  # last: it sees the scores the choice is made from
+        if self.note_probability:  # last: it sees the scores the choice is made from
+            processors.append(noting_probability(probabilities))
         self._start_from_head(prompt)
         if self.has_chat_template:
             chunks = self.llm.create_chat_completion(
@@ -95,7 +104,7 @@ class LlamaCppGenerator:
                 max_tokens=self.max_tokens,
                 temperature=0.0,
                 stream=True,
-                logits_processor=processors,
+                logits_processor=processors or None,  # none: llama.cpp samples without a Python callback
             )
             texts = (chunk["choices"][0]["delta"].get("content") for chunk in chunks)
         else:
@@ -105,7 +114,7 @@ class LlamaCppGenerator:
                 temperature=0.0,
                 stop=STOP,
                 stream=True,
-                logits_processor=processors,
+                logits_processor=processors or None,
             )
             texts = (chunk["choices"][0]["text"] for chunk in chunks)
         for text in texts:
@@ -120,6 +129,13 @@ class LlamaCppGenerator:
         rest = prompt.user if chat else prompt.completion[len(prompt.head) :]
         tokens = self.llm.tokenize(self._rendered(prompt, chat, rest).encode(), add_bos=not chat, special=True)
         return tokens, len(self._fixed_tokens(prompt, chat))
+
+    def reset(self) -> None:
+        """Forget the fixed heads read so far and empty llama.cpp's context: the next prompt of each kind reads its
+        instructions again, as the first one after loading does."""
+        self._heads.clear()
+        if self._llm is not None:
+            clear(self._llm)
 
     def _start_from_head(self, prompt: Prompt) -> None:
         """Make llama.cpp hold the KV cache of the prompt's fixed head alone: its instructions (and, for a base

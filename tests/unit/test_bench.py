@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from bench.levers_llm import thread_rows
 from bench.report import Section, fmt, ratio, write_sections
-from bench.timing import Stats, measure
-from bench.workload import sample_questions
+from bench.timing import Stats, in_turn, measure
+from bench.workload import gold_rank, recall_at, sample_questions
 from rag.evaluation import GoldItem
+from rag.records import Chunk, Hit
 
 
 def test_table_renders_numbers_compactly():
@@ -47,3 +49,26 @@ def test_sample_questions_take_languages_in_turn():
     langs = ["en", "en", "vi", "zh", "zh"]
     gold = [GoldItem(f"q{i}", lang, "?", (("x",),), ("a.txt",), True) for i, lang in enumerate(langs)]
     assert [q.lang for q in sample_questions(gold, 4)] == ["en", "vi", "zh", "en"]
+
+
+def test_runs_in_turn_alternate_so_that_load_falls_on_each_alike():
+    calls: list[str] = []
+    runs = {name: (lambda name=name: calls.append(name) or 1.0) for name in ("a", "b")}
+    assert in_turn(runs, repeat=2) == {"a": [1.0, 1.0], "b": [1.0, 1.0]}
+    assert calls == ["a", "b", "a", "b"]
+
+
+def test_thread_rows_compare_each_count_with_one_thread():
+    rows = thread_rows(lambda threads: (10.0 * threads, 4.0))
+    assert rows[0] == (1, 10.0, 4.0, "1.00×", "1.00×")
+    assert all(row[3] == f"{row[0]:.2f}×" for row in rows)
+
+
+def test_the_gold_rank_counts_each_source_once():
+    def hit(source: str) -> Hit:
+        return Hit(0, Chunk(source, 0, 1, "x", "en", "", None, ((0, 1),)))
+
+    gold = GoldItem("q", "en", "?", (("x",),), ("b.txt",), True)
+    assert gold_rank([hit("a.txt"), hit("a.txt"), hit("b.txt")], gold) == 2
+    assert gold_rank([hit("a.txt")], gold) is None
+    assert recall_at([1, 2, None, 6], 1) == 0.25 and recall_at([1, 2, None, 6], 5) == 0.5

@@ -26,7 +26,7 @@ MULTI_PAGE = 6  # pages of the scanned PDF read as one file
 
 def read_scans(folder: Path) -> list[tuple[str, str, str, float, float, float]]:
     """(language, variant, container, character error rate, confidence, seconds) for every scan."""
-    rows = []
+    rows: list[tuple[str, str, str, float, float, float]] = []
     for language in LINES:
         for variant, (angle, noise) in VARIANTS.items():
             for container, suffix in CONTAINERS.items():

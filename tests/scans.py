@@ -69,9 +69,9 @@ def render(lines: tuple[str, ...] | list[str], language: str, angle: float = 0.0
     if angle:
         page = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
     if noise:
-        pixels, dice = page.load(), random.Random(len(lines))
+        dice = random.Random(len(lines))
         for _ in range(int(noise * page.width * page.height)):
-            pixels[dice.randrange(page.width), dice.randrange(page.height)] = dice.choice((0, 255))
+            page.putpixel((dice.randrange(page.width), dice.randrange(page.height)), dice.choice((0, 255)))
     return page
 
 

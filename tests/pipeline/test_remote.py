@@ -217,7 +217,7 @@ def test_the_api_maps_engine_failures_to_502_503_504_and_keeps_serving(tmp_path:
                 assert response.status_code == status and words in error["message"] and engine.url in error["message"]
                 assert error["type"] == "server_error"
         engine.mode = "unsupported"  # a draft that fails the checks is streamed, then why, then the checked answer
-        chunks = list(server.client().chat.completions.create(model="rag", messages=message(KIWI), stream=True))  # type: ignore[arg-type]
+        chunks = list(server.client().chat.completions.create(model="rag", messages=message(KIWI), stream=True))
         streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
         final = chunks[-1].model_extra or {}
         assert final["outcome"] == "quoted" and "2016" not in final["answer"] and final["citations"]

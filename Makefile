@@ -61,7 +61,7 @@ serve: index
 test: $(BIN)/rag models browser check
 	$(BIN)/ruff check rag models tests bench app.py
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 test-fast: $(BIN)/rag
 	$(BIN)/python -m pytest -q -m "not slow and not browser"

@@ -133,16 +133,16 @@ def sharing_models(pipeline: Pipeline) -> Iterator[None]:
     """While open, `rag.pipeline` hands out `pipeline`'s loaded models to settings that name the same ones, so
     `rag.cli.main` run in this process loads neither again (about 40 s for the embedder on 2 busy cores); settings
     naming other models (a missing GGUF) still get their own."""
-    make_embedder, make_generator = rag.pipeline.make_embedder, rag.pipeline.make_generator
+    own_embedder, own_generator = rag.pipeline.make_embedder, rag.pipeline.make_generator
 
     def same(settings: Settings, names: tuple[str, ...]) -> bool:
         return all(getattr(settings, name) == getattr(pipeline.settings, name) for name in names)
 
     def embedder(settings: Settings) -> Embedder:
-        return pipeline.embedder if same(settings, EMBEDDER_SETTINGS) else make_embedder(settings)
+        return pipeline.embedder if same(settings, EMBEDDER_SETTINGS) else own_embedder(settings)
 
     def generator(settings: Settings) -> Generator:
-        return pipeline.generator if same(settings, GENERATOR_SETTINGS) else make_generator(settings)
+        return pipeline.generator if same(settings, GENERATOR_SETTINGS) else own_generator(settings)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(rag.pipeline, "make_embedder", embedder)

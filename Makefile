@@ -66,7 +66,7 @@ serve: index
 test: $(BIN)/rag models browser ocr check
 	$(BIN)/ruff check rag models tests bench app.py
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 test-fast: $(BIN)/rag ocr
 	$(BIN)/python -m pytest -q -m "not slow and not browser"

@@ -8,17 +8,22 @@ browser/   the served UI in headless Chromium (marked browser and slow)
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import rag.pipeline
+from rag.answer.ask import ask
 from rag.config import PROJECT_DIR, Settings, load_settings
+from rag.engines.protocols import Embedder, Generator
 from rag.ingest.build import index_files
 from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
+from rag.records import Answer
 from tests.fakes import EchoGenerator, HashEmbedder
+from tests.processes import free_port
 
 SEEDS = PROJECT_DIR / "seeds"
 ASEAN_NZ = "When did ASEAN and New Zealand become Comprehensive Strategic Partners?"
@@ -101,25 +106,64 @@ def real_generator(real_settings: Settings):
 
 @pytest.fixture(scope="session")
 def real_pipeline(real_settings: Settings, real_embedder, real_generator) -> Pipeline:
+    """The real models over the session's index of seeds/: the one seed index built in a test session."""
     index_files([SEEDS], real_settings, real_embedder)
     return load_pipeline(real_settings, real_embedder, real_generator)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture(scope="session")
+def sample_answer(real_pipeline: Pipeline) -> Answer:
+    """The sample question answered once by the real pipeline, for the tests that each check a side of it (greedy
+    decoding: asking again writes the same answer)."""
+    return ask(ASEAN_NZ, real_pipeline).answer()
+
+
+def copy_of_seed_index(pipeline: Pipeline, folder: Path) -> Settings:
+    """`pipeline`'s settings over a copy of its index in `folder`/index, for a test that adds to it."""
+    shutil.copytree(pipeline.settings.index_dir, folder / "index", ignore=shutil.ignore_patterns(".lock"))
+    return pipeline.settings.with_(index_dir=folder / "index", upload_dir=folder / "uploads")
+
+
+EMBEDDER_SETTINGS = ("embedder_path", "embed_url", "embed_model", "embed_int8", "threads")
+GENERATOR_SETTINGS = ("gguf_path", "llm_url", "llm_model", "n_ctx", "threads", "max_answer_tokens")
+
+
+@contextlib.contextmanager
+def sharing_models(pipeline: Pipeline) -> Iterator[None]:
+    """While open, `rag.pipeline` hands out `pipeline`'s loaded models to settings that name the same ones, so
+    `rag.cli.main` run in this process loads neither again (about 40 s for the embedder on 2 busy cores); settings
+    naming other models (a missing GGUF) still get their own."""
+    own_embedder, own_generator = rag.pipeline.make_embedder, rag.pipeline.make_generator
+
+    def same(settings: Settings, names: tuple[str, ...]) -> bool:
+        return all(getattr(settings, name) == getattr(pipeline.settings, name) for name in names)
+
+    def embedder(settings: Settings) -> Embedder:
+        return pipeline.embedder if same(settings, EMBEDDER_SETTINGS) else own_embedder(settings)
+
+    def generator(settings: Settings) -> Generator:
+        return pipeline.generator if same(settings, GENERATOR_SETTINGS) else own_generator(settings)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rag.pipeline, "make_embedder", embedder)
+        patch.setattr(rag.pipeline, "make_generator", generator)
+        yield
+
+
+@pytest.fixture
+def session_models(real_pipeline: Pipeline) -> Iterator[None]:
+    """The test's in-process CLI runs use the session's loaded models (see `sharing_models`)."""
+    with sharing_models(real_pipeline):
+        yield
 
 
 @pytest.fixture(scope="module")
-def served(real_pipeline: Pipeline, real_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+def served(real_pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """The UI on a free port, over a copy of the session's seed index (uploads must not leak into other tests)."""
     from rag.web.server import launch_in_background
     from rag.web.service import Service
 
-    folder = tmp_path_factory.mktemp("ui")
-    shutil.copytree(real_settings.index_dir, folder / "index", ignore=shutil.ignore_patterns(".lock"))
-    settings = real_settings.with_(index_dir=folder / "index", upload_dir=folder / "uploads")
+    settings = copy_of_seed_index(real_pipeline, tmp_path_factory.mktemp("ui"))
     service = Service(load_pipeline(settings, real_pipeline.embedder, real_pipeline.generator))
     port = free_port()
     demo = launch_in_background(service, "127.0.0.1", port)

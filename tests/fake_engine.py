@@ -92,7 +92,7 @@ def _handler(engine: FakeEngine) -> type[BaseHTTPRequestHandler]:
             for n, piece in enumerate(pieces, 1):
                 choice: dict[str, Any] = {"index": 0, "delta": {"content": piece}, "finish_reason": None}
                 if body.get("logprobs") and engine.mode != "no-logprobs":  # the n-th piece's token: logprob -n/10
-                    token = {"token": piece, "logprob": -n / 10, "bytes": None, "top_logprobs": []}
+                    token: dict[str, Any] = {"token": piece, "logprob": -n / 10, "bytes": None, "top_logprobs": []}
                     choice["logprobs"] = {"content": [token]}
                 chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fake-model"}
                 chunk["choices"] = [choice]

@@ -32,20 +32,18 @@ def running(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `command` (a Python module and its arguments) until `ready_url` answers; stop it afterwards."""
     environment = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), **(env or {})}
-    output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    process = subprocess.Popen([sys.executable, "-m", *command], env=environment, stdout=output, stderr=output)
-    try:
-        wait_until_ready(process, ready_url, timeout_s, log)
-        yield process
-    finally:
-        process.terminate()
+    with open(log or os.devnull, "wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", *command], env=environment, stdout=output, stderr=output)
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if log:
-            output.close()  # type: ignore[union-attr]
+            wait_until_ready(process, ready_url, timeout_s, log)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def wait_until_ready(process: subprocess.Popen[bytes], url: str, timeout_s: float, log: Path | None) -> None:

@@ -58,12 +58,12 @@ def test_the_sample_question_through_rag_serve_with_the_openai_client(rag_server
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server with a chat model and an embedding model (mean-pooled)."""
+    """llama-cpp-python's OpenAI-compatible server with a chat model and an embedding model (mean-pooled): the
+    suite's small GGUF in both roles, so the whole suite reads two GGUF files (this one and the default)."""
     port = free_port()
     folder = tmp_path_factory.mktemp("llama-server")
     small = str(MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf")
     models = [
-        {"model": str(MODELS / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"), "model_alias": "qwen-0.5b", "n_ctx": 2048},
         {"model": small, "model_alias": "smollm2", "n_ctx": 2048},
         {
             "model": small,
@@ -82,7 +82,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_the_pipeline_answers_through_a_real_llama_cpp_server(real_pipeline: Pipeline, llama_server: str) -> None:
-    settings = real_pipeline.settings.with_(llm_url=llama_server, llm_model="qwen-0.5b", engine_timeout_s=120)
+    settings = real_pipeline.settings.with_(llm_url=llama_server, llm_model="smollm2", engine_timeout_s=120)
     pipeline = replace(real_pipeline, generator=make_generator(settings))
     response = ask(ASEAN_NZ, pipeline)
     pieces = list(response)
@@ -91,7 +91,7 @@ def test_the_pipeline_answers_through_a_real_llama_cpp_server(real_pipeline: Pip
     passages = {(p.chunk.source, p.start, p.end) for p in answer.passages}
     assert answer.citations and all((c.source, c.start, c.end) in passages for c in answer.citations)
     assert "000_ce3c90c106d94d56.txt" in {p.chunk.source for p in answer.passages}  # the 2025 summit was retrieved
-    assert pipeline.generator.model_id == "remote:qwen-0.5b"
+    assert pipeline.generator.model_id == "remote:smollm2"
 
 
 def test_indexing_and_answering_with_a_remote_embedder(llama_server: str, corpus: Path, settings: Settings) -> None:

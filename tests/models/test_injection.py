@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from rag.ingest.build import index_files
 from rag.pipeline import Pipeline, load_pipeline
 from rag.records import Answer
 from rag.store import storage as store
-from tests.conftest import ASEAN_NZ, SEEDS
+from tests.conftest import ASEAN_NZ, copy_of_seed_index
 from tests.hostile import INJECTION, leaks_instructions
 
 FERRY = "When does the passenger ferry leave Can Tho for Chau Doc?"
@@ -29,17 +28,18 @@ UNRELATED = [
 
 
 @pytest.fixture(scope="module")
-def pipelines(real_settings, real_embedder, real_generator, tmp_path_factory: pytest.TempPathFactory):
-    """The real models over seeds/ plus the injection document, and the same index without it."""
+def pipelines(real_pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pipeline, Pipeline]:
+    """The real models over seeds/ plus the injection document (added to a copy of the session's seed index), and
+    the same index without it."""
     folder: Path = tmp_path_factory.mktemp("injected")
-    shutil.copytree(SEEDS, folder / "docs")
-    (folder / "docs" / "ferry.txt").write_text(INJECTION, encoding="utf-8")
-    settings = real_settings.with_(index_dir=folder / "index")
-    index_files([folder / "docs"], settings, real_embedder)
-    injected = load_pipeline(settings, real_embedder, real_generator)
+    settings = copy_of_seed_index(real_pipeline, folder)
+    (folder / "ferry.txt").write_text(INJECTION, encoding="utf-8")
+    report = index_files([folder / "ferry.txt"], settings, real_pipeline.embedder)
+    assert report.added == ["ferry.txt"] and not report.updated
+    injected = load_pipeline(settings, real_pipeline.embedder, real_pipeline.generator)
     clean_index = store.load(settings.index_dir)
     clean_index.remove_source("ferry.txt")
-    clean = Pipeline(settings, real_embedder, clean_index, real_generator)
+    clean = Pipeline(settings, real_pipeline.embedder, clean_index, real_pipeline.generator)
     return injected, clean
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -11,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from rag.answer.ask import ask
-from rag.pipeline import load_pipeline
+from rag.cli import main
+from rag.pipeline import Pipeline, load_pipeline
+from tests.conftest import sharing_models
 from tests.documents import DOCX, EN, VI, ZH, write_samples
 
 
@@ -22,14 +26,17 @@ def rag(*args: str, index: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def pdf_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of the three PDFs and the DOCX, built by `rag index` as a user would."""
+def pdf_index(real_pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the three PDFs and the DOCX, built by `rag index` as a user would (in this process, with the
+    session's embedder: `rag ask` below is the run in a child process that loads the models)."""
     folder = tmp_path_factory.mktemp("reports")
     write_samples(folder)
     index = folder.parent / f"{folder.name}-index"
-    done = rag("index", "--quiet", str(folder), index=index)
-    assert done.returncode == 0, done.stderr
-    assert "added 4, updated 0, unchanged 0, skipped 0" in done.stdout
+    out, err = io.StringIO(), io.StringIO()
+    with sharing_models(real_pipeline), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--index-dir", str(index), "index", "--quiet", str(folder)])
+    assert code == 0, err.getvalue()
+    assert "added 4, updated 0, unchanged 0, skipped 0" in out.getvalue()
     return index
 
 
@@ -47,9 +54,10 @@ def test_rag_ask_json_cites_the_page(pdf_index: Path) -> None:
     ids=["en-p3", "vi-p2", "zh-p3", "docx-p3"],
 )
 def test_each_language_cites_the_page_that_holds_the_fact(
-    pdf_index: Path, real_settings, real_embedder, real_generator, sample, fact
+    pdf_index: Path, real_pipeline: Pipeline, sample, fact
 ) -> None:
-    pipeline = load_pipeline(real_settings.with_(index_dir=pdf_index), real_embedder, real_generator)
+    settings = real_pipeline.settings.with_(index_dir=pdf_index)
+    pipeline = load_pipeline(settings, real_pipeline.embedder, real_pipeline.generator)
     cited = ask(fact.question, pipeline).answer().citations
     assert cited and (cited[0].source, cited[0].page) == (sample.name, fact.page), fact.question
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import unicodedata
 
 import numpy as np
@@ -43,8 +40,8 @@ def test_each_language_retrieves_its_source_first(real_pipeline, question, sourc
     assert real_pipeline.retrieve(question).hits[0].chunk.source == source
 
 
-def test_answer_is_grounded_in_a_real_cited_passage(real_pipeline):
-    result = ask(ASEAN_NZ, real_pipeline).answer()
+def test_answer_is_grounded_in_a_real_cited_passage(sample_answer):
+    result = sample_answer
     assert not result.abstained
     assert "2025" in result.text
     assert result.citations, result.text
@@ -70,33 +67,26 @@ def test_chat_template_model_answers_through_the_same_pipeline(real_settings, re
         assert seed_text(citation.source)[citation.start : citation.end] == citation.text
 
 
-def test_cli_ask_json_reports_answer_citations_and_retrieval(real_settings, real_pipeline):
-    env = {**os.environ, "RAG_INDEX_DIR": str(real_settings.index_dir)}
-    out = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", "--json", ASEAN_NZ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    data = json.loads(out.stdout)
+def test_cli_ask_json_reports_answer_citations_and_retrieval(real_settings, session_models, monkeypatch, capsys):
+    """`rag ask --json` in this process, with the session's models (a child process loading both is the test of
+    tests/models/test_pdf_cli.py)."""
+    monkeypatch.setenv("RAG_INDEX_DIR", str(real_settings.index_dir))
+    assert main(["ask", "--json", ASEAN_NZ]) == 0, capsys.readouterr().err
+    data = json.loads(capsys.readouterr().out)
     assert {"answer", "abstained", "outcome", "reason", "draft", "citations", "retrieved", "latency_s"} <= set(data)
     assert data["citations"] and {"n", "source", "start", "end", "text"} <= set(data["citations"][0])
     assert data["retrieved"][0]["source"].endswith(".txt") and data["latency_s"] > 0
 
 
-def test_cli_reports_a_missing_model_in_one_line(real_settings, real_pipeline, tmp_path):
-    env = {**os.environ, "RAG_INDEX_DIR": str(real_settings.index_dir), "RAG_GGUF": str(tmp_path / "none.gguf")}
-    out = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", ASEAN_NZ], capture_output=True, text=True, env=env, timeout=300
-    )
-    assert out.returncode == 3
-    assert out.stderr.strip().splitlines()[-1].startswith("error: GGUF model not found at")
+def test_cli_reports_a_missing_model_in_one_line(real_settings, session_models, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("RAG_INDEX_DIR", str(real_settings.index_dir))
+    monkeypatch.setenv("RAG_GGUF", str(tmp_path / "none.gguf"))
+    assert main(["ask", ASEAN_NZ]) == 3
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("error: GGUF model not found at")
 
 
-def test_cli_ask_prints_the_true_reason_for_a_replaced_draft(real_settings, real_pipeline, capsys):
-    expected = ask(ASEAN_NZ, real_pipeline).answer()  # greedy decoding: the CLI's run writes the same draft
+def test_cli_ask_prints_the_true_reason_for_a_replaced_draft(real_settings, sample_answer, session_models, capsys):
+    expected = sample_answer  # greedy decoding: the CLI's run writes the same draft
     assert main(["--index-dir", str(real_settings.index_dir), "ask", ASEAN_NZ]) == 0
     out = capsys.readouterr().out
     assert out.startswith(expected.draft) and expected.text in out

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from rag.config import load_settings
 from rag.ingest.build import index_files
@@ -31,8 +32,8 @@ class Server:
     def lines(self) -> list[str]:
         return self.log.read_text().splitlines() if self.log.exists() else []
 
-    def client(self, key: str = "x", **options: object) -> openai.OpenAI:
-        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=key, **options)  # type: ignore[arg-type]
+    def client(self, key: str = "x", max_retries: int = openai.DEFAULT_MAX_RETRIES) -> openai.OpenAI:
+        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=key, max_retries=max_retries)
 
     def post(self, body: object, key: str | None = None, timeout: float = 30) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -65,12 +66,12 @@ def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
 
 
-def message(text: str) -> list[dict[str, str]]:
+def message(text: str) -> list[ChatCompletionMessageParam]:
     return [{"role": "user", "content": text}]
 
 
 def test_openai_client_gets_the_checked_answer_with_citations(server: Server) -> None:
-    completion = server.client().chat.completions.create(model="rag", messages=message(KIWI))  # type: ignore[arg-type]
+    completion = server.client().chat.completions.create(model="rag", messages=message(KIWI))
     text = completion.choices[0].message.content
     assert completion.object == "chat.completion" and completion.choices[0].finish_reason == "stop"
     assert text is not None and "New Zealand" in text and "[1]" in text
@@ -84,9 +85,7 @@ def test_openai_client_gets_the_checked_answer_with_citations(server: Server) ->
 
 
 def test_openai_client_streams_chunks_with_citations_in_the_last(server: Server) -> None:
-    chunks = list(
-        server.client().chat.completions.create(model="rag", messages=message(KIWI), stream=True)  # type: ignore[arg-type]
-    )
+    chunks = list(server.client().chat.completions.create(model="rag", messages=message(KIWI), stream=True))
     pieces = [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content]
     assert len(pieces) >= 4 and all(c.object == "chat.completion.chunk" for c in chunks)
     assert len({c.id for c in chunks}) == 1 and chunks[0].choices[0].delta.role == "assistant"
@@ -177,9 +176,9 @@ def test_malformed_json_and_oversized_bodies_are_refused(server: Server) -> None
 def test_the_openai_client_raises_its_own_errors_for_our_4xx(server: Server) -> None:
     client = server.client(max_retries=0)
     with pytest.raises(openai.NotFoundError, match="does not exist"):
-        client.chat.completions.create(model="gpt-4o", messages=message(KIWI))  # type: ignore[arg-type]
+        client.chat.completions.create(model="gpt-4o", messages=message(KIWI))
     with pytest.raises(openai.BadRequestError, match="question is empty"):
-        client.chat.completions.create(model="rag", messages=message("?!"))  # type: ignore[arg-type]
+        client.chat.completions.create(model="rag", messages=message("?!"))
 
 
 def test_a_reader_sees_a_new_index_generation_without_restart(server: Server, tmp_path: Path) -> None:
@@ -272,10 +271,10 @@ def test_a_client_that_disconnects_mid_stream_stops_the_generation(slow_server: 
     body = {"model": "rag", "messages": message(KIWI), "stream": True}
     headers = {"Authorization": "Bearer s3cret"}
     with httpx.stream("POST", f"{slow_server.url}/v1/chat/completions", json=body, headers=headers) as response:
-        written = 0
+        contents = 0
         for line in response.iter_lines():
-            written += '"content":"' in line and '"content":""' not in line
-            if written == 2:
+            contents += '"content":"' in line and '"content":""' not in line
+            if contents == 2:
                 break  # leaving the block closes the connection
     time.sleep(1.0)
     written = slow_server.lines()[before:]
@@ -306,6 +305,6 @@ def test_a_request_past_its_timeout_gets_504_and_stops_the_model(tmp_path: Path)
         assert response.status_code == 504 and response.json()["error"]["code"] == "timeout"
         assert time.monotonic() - started < 2.0
         with pytest.raises(openai.APIError, match="request timeout"):
-            list(server.client().chat.completions.create(model="rag", messages=message(KIWI), stream=True))  # type: ignore[arg-type]
+            list(server.client().chat.completions.create(model="rag", messages=message(KIWI), stream=True))
         time.sleep(0.5)
         assert server.lines().count("closed") == 2 and server.lines().count("piece 0") == 2

@@ -41,12 +41,12 @@ def delete(server: Server, path: str, key: str = "k3y") -> httpx.Response:
 def test_models_list_one_model_per_collection_and_the_model_picks_it(server: Server) -> None:
     client = server.client("k3y")
     assert [m.id for m in client.models.list()] == ["rag", "rag/birds"]
-    birds = client.chat.completions.create(model="rag/birds", messages=message(PENGUINS))  # type: ignore[arg-type]
+    birds = client.chat.completions.create(model="rag/birds", messages=message(PENGUINS))
     assert birds.model == "rag/birds" and (birds.model_extra or {})["citations"][0]["source"] == "penguins.txt"
-    default = client.chat.completions.create(model="rag", messages=message(KIWI))  # type: ignore[arg-type]
+    default = client.chat.completions.create(model="rag", messages=message(KIWI))
     assert (default.model_extra or {})["citations"][0]["source"] == "en.txt"
     with pytest.raises(openai.NotFoundError, match="'rag/fish' does not exist; use one of 'rag', 'rag/birds'"):
-        client.chat.completions.create(model="rag/fish", messages=message(KIWI))  # type: ignore[arg-type]
+        client.chat.completions.create(model="rag/fish", messages=message(KIWI))
 
 
 def test_documents_are_listed_and_removed_per_collection(server: Server) -> None:
@@ -68,7 +68,7 @@ def test_documents_are_listed_and_removed_per_collection(server: Server) -> None
         "files": 2,
     }
     assert [d["name"] for d in get(server, "/v1/documents").json()["data"]] == ["en.txt", "vi.txt"]
-    answer = server.client("k3y").chat.completions.create(model="rag", messages=message("熊猫的主要栖息地在哪里？"))  # type: ignore[arg-type]
+    answer = server.client("k3y").chat.completions.create(model="rag", messages=message("熊猫的主要栖息地在哪里？"))
     assert all(c["source"] != "zh.md" for c in (answer.model_extra or {})["citations"])
 
 

@@ -42,7 +42,10 @@ def _truncate(name: str) -> Callable[[Path], None]:
 
 
 def _write(name: str, data: bytes) -> Callable[[Path], None]:
-    return lambda generation: (generation / name).write_bytes(data)
+    def damage(generation: Path) -> None:
+        (generation / name).write_bytes(data)
+
+    return damage
 
 
 def _edit_manifest(change: Callable[[dict], object]) -> Callable[[Path], None]:

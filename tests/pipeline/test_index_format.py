@@ -45,7 +45,7 @@ def _sentences(corpus: Path, embedder: HashEmbedder) -> list[str]:
 
 def test_each_sentence_is_embedded_once_and_no_chunk_text_is(corpus, settings):
     embedder = RecordingEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
     sentences = _sentences(corpus, embedder)
     assert sorted(embedder.embedded) == sorted(set(sentences))
     index = store.load(settings.index_dir)
@@ -56,7 +56,7 @@ def test_each_sentence_is_embedded_once_and_no_chunk_text_is(corpus, settings):
 
 def test_sentence_vectors_round_trip_as_float16(corpus, settings):
     embedder = HashEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
     expected = embedder.embed_documents(_sentences(corpus, embedder))
     loaded = store.load(settings.index_dir).vectors()
     assert np.array_equal(loaded, expected.astype(np.float16).astype(np.float32))
@@ -65,7 +65,7 @@ def test_sentence_vectors_round_trip_as_float16(corpus, settings):
 
 
 def test_a_format_1_index_is_refused_with_the_way_to_recover(corpus, settings):
-    index_files([corpus], settings, HashEmbedder())  # type: ignore[arg-type]
+    index_files([corpus], settings, HashEmbedder())
     live = _live(settings.index_dir)
     manifest = json.loads((live / "manifest.json").read_text())
     manifest["build"]["format"] = 1  # what indexes with float32 chunk and sentence vectors say
@@ -90,9 +90,9 @@ def test_a_chunk_is_found_by_its_best_sentence_and_scored_in_float32():
 
 def test_updating_a_file_replaces_its_sentence_vectors(corpus, settings):
     embedder = HashEmbedder()
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
     (corpus / "en.txt").write_text("Kiwi birds\n\nThe kakapo is a parrot that cannot fly.\n", encoding="utf-8")
-    index_files([corpus], settings, embedder)  # type: ignore[arg-type]
+    index_files([corpus], settings, embedder)
     index = store.load(settings.index_dir)
     texts = [c.text[a - c.start : b - c.start] for c in index.chunks for a, b in c.sentences]
     assert "The kakapo is a parrot that cannot fly." in texts and not any("kiwi is" in t for t in texts)

@@ -3,6 +3,7 @@ collections (each its own index), with one-line errors and exit codes."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -81,7 +82,8 @@ def test_collections_keep_their_own_index_and_names_are_checked(indexed: Setting
 def test_every_command_takes_a_collection(indexed: Settings) -> None:
     from rag.cli import parser
 
-    commands = parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    subcommands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    commands = subcommands.choices
     assert {"index", "ask", "docs", "remove", "eval", "check", "serve"} <= set(commands)
     for name, command in commands.items():
         assert "--collection" in command.format_help(), name

@@ -217,12 +217,12 @@ def test_the_api_maps_engine_failures_to_502_503_504_and_keeps_serving(tmp_path:
             assert response.status_code == status and words in error["message"] and engine.url in error["message"]
             assert error["type"] == "server_error"
             # a stream has begun with the sources before the engine is asked: the failure is its last event
-            streamed = server.post({"model": "rag", "messages": message(KIWI), "stream": True})
-            events = [json.loads(line[6:]) for line in streamed.text.splitlines() if line.startswith("data: {")]
+            raw = server.post({"model": "rag", "messages": message(KIWI), "stream": True}).text
+            events = [json.loads(line[6:]) for line in raw.splitlines() if line.startswith("data: {")]
             assert events[0]["sources"] and words in events[-1]["error"]["message"]
-            assert engine.url in events[-1]["error"]["message"] and streamed.text.rstrip().endswith("[DONE]")
+            assert engine.url in events[-1]["error"]["message"] and raw.rstrip().endswith("[DONE]")
         engine.mode = "unsupported"  # a draft that fails the checks is streamed, then why, then the checked answer
-        chunks = list(server.client().chat.completions.create(model="rag", messages=message(KIWI), stream=True))  # type: ignore[arg-type]
+        chunks = list(server.client().chat.completions.create(model="rag", messages=message(KIWI), stream=True))
         streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
         final = chunks[-1].model_extra or {}
         assert final["outcome"] == "quoted" and "2016" not in final["answer"] and final["citations"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
 import pytest
 
+from rag.answer.ask import Response
 from rag.errors import IndexProblem, UnreadableDocument
 from rag.ingest import read as loading
 from rag.pipeline import Pipeline
@@ -64,7 +66,12 @@ def test_sessions_do_not_share_chats(ui: Service) -> None:
 def test_the_chat_hands_its_earlier_questions_to_the_core(ui: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[str, ...]] = []
     real_ask = web_chat.ask
-    monkeypatch.setattr(web_chat, "ask", lambda q, p, h=(): seen.append(tuple(h)) or real_ask(q, p, h))
+
+    def noting_ask(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> Response:
+        seen.append(tuple(history))
+        return real_ask(question, pipeline, history)
+
+    monkeypatch.setattr(web_chat, "ask", noting_ask)
     chat = run(ui, "Where is the kiwi bird native to?")[-1][2]
     run(ui, "and its eggs?", chat)
     assert seen == [(), ("Where is the kiwi bird native to?",)]
@@ -153,7 +160,12 @@ def test_an_abstention_shows_the_passages_the_model_saw(fake_pipeline: Pipeline)
 def test_an_uploaded_file_is_read_once(ui: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[str] = []
     real_decode = loading.decode
-    monkeypatch.setattr(loading, "decode", lambda raw, name: reads.append(name) or real_decode(raw, name))
+
+    def noting_decode(raw: bytes, name: str) -> str:
+        reads.append(name)
+        return real_decode(raw, name)
+
+    monkeypatch.setattr(loading, "decode", noting_decode)
     note = tmp_path / "okapi.md"
     note.write_text("# Okapi\n\nThe okapi is a forest giraffe.\n", encoding="utf-8")
     assert "`okapi.md`" in upload(ui, [str(note)])

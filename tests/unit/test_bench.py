@@ -53,7 +53,12 @@ def test_sample_questions_take_languages_in_turn():
 
 def test_runs_in_turn_alternate_so_that_load_falls_on_each_alike():
     calls: list[str] = []
-    runs = {name: (lambda name=name: calls.append(name) or 1.0) for name in ("a", "b")}
+
+    def run(name: str) -> float:
+        calls.append(name)
+        return 1.0
+
+    runs = {name: (lambda name=name: run(name)) for name in ("a", "b")}
     assert in_turn(runs, repeat=2) == {"a": [1.0, 1.0], "b": [1.0, 1.0]}
     assert calls == ["a", "b", "a", "b"]
 

@@ -161,6 +161,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float | None]:
         "doubted_draft_accuracy": _share(doubted, lambda r: r["correct"]),
         "language_ok": _share(rows, lambda r: r["language_ok"]),
         "lead_language_ok": _share(rows, lambda r: r["lead_language_ok"]),
+        "sources_p50_s": statistics.median(r.get("sources_s", 0.0) for r in rows) if rows else None,
         "latency_p50_s": statistics.median(latencies) if latencies else None,
         "latency_p95_s": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else None,
     }

@@ -203,5 +203,6 @@ class Answer:
                 for h in self.retrieved
             ],
             "searched_as": self.searched_as,
+            "sources_s": round(self.timings.get("retrieve_s", 0.0), 3),
             "latency_s": round(self.latency_s, 3),
         }

@@ -134,7 +134,7 @@ def test_the_json_form_keeps_the_keys_and_adds_how_the_answer_came_about(fake_pi
     record = data.to_dict()
     assert list(record) == [
         "answer", "abstained", "outcome", "reason", "detail", "doubt", "draft", "language", "citations", "retrieved",
-        "searched_as", "latency_s",
+        "searched_as", "sources_s", "latency_s",
     ]  # fmt: skip
     assert (record["outcome"], record["reason"], record["detail"], record["draft"]) == (
         "quoted",

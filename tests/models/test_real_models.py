@@ -13,7 +13,6 @@ from rag.cli import main
 from rag.config import PROJECT_DIR
 from rag.engines.llama import LlamaCppGenerator
 from rag.pipeline import load_pipeline, make_embedder
-from rag.records import Outcome
 from tests.conftest import ASEAN_NZ, SEEDS
 
 CSP_SOURCES = {"000_ce3c90c106d94d56.txt", "002_a06ca1df537d2285.txt"}  # both report the 2025 upgrade

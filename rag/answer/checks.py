@@ -141,8 +141,11 @@ def subject_pairs(text: str) -> list[tuple[str, str]]:
     """The pairs of names a text joins ("ASEAN and New Zealand", "Việt Nam và New Zealand", "东盟与新西兰"), each
     name folded (Latin script) or cut to the two characters next to the conjunction (Chinese)."""
     names = list(_NAME.finditer(text))
+    def key(name: str) -> str:  # "The ASEAN" is ASEAN
+        return _letters(" ".join(word for word in name.split() if fold(word) not in _FUNCTION_WORDS))
+
     pairs = [
-        (_letters(a.group(0)), _letters(b.group(0)))
+        (key(a.group(0)), key(b.group(0)))
         for a, b in itertools.pairwise(names)
         if _JOINED.fullmatch(text[a.end() : b.start()])
     ]
@@ -157,10 +160,15 @@ def swapped_subject(answer: str, question: str) -> str:
     def same(a: str, b: str) -> bool:
         return a == b or bool(re.fullmatch(f"[{HAN}]+", a + b) and set(a) & set(b))
 
-    for asked in subject_pairs(question):
-        for given in subject_pairs(answer):
-            kept = [(a, g) for a in asked for g in given if same(a, g)]
-            if len(kept) == 1 and not same(*asked) and not same(*given):
+    def same_pair(a: tuple[str, str], b: tuple[str, str]) -> bool:
+        return (same(a[0], b[0]) and same(a[1], b[1])) or (same(a[0], b[1]) and same(a[1], b[0]))
+
+    asked_pairs = subject_pairs(question)
+    for given in subject_pairs(answer):
+        if same(*given) or any(same_pair(given, asked) for asked in asked_pairs):
+            continue  # the question's own pair ("ASEAN–Korea Free Trade Agreement" repeated)
+        for asked in asked_pairs:
+            if not same(*asked) and sum(same(a, g) for a in asked for g in given) == 1:
                 return f"{' & '.join(given)} for {' & '.join(asked)}"
     return ""
 

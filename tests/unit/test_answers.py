@@ -224,6 +224,11 @@ PARTNER_CHUNK = Chunk("p.txt", 0, len(PARTNERS), PARTNERS, "vi", "ASEAN - New Ze
             "Vietnam and New Zealand upgraded relations in 2025 [1].",
             Reason.SWAPPED_SUBJECT,
         ),
+        (  # the question's own pair, repeated in a longer name, is no swap
+            "When was the ASEAN–New Zealand Commemorative Summit held?",
+            "The ASEAN–New Zealand Commemorative Summit was held in 2025 [1].",
+            Reason.KEPT,
+        ),
         ("东盟与新西兰何时升级关系？", "2025年，越南与新西兰升级为全面战略伙伴[1]。", Reason.SWAPPED_SUBJECT),
         ("东盟与新西兰何时升级关系？", "2025年，新西兰与东盟升级为全面战略伙伴[1]。", Reason.KEPT),
     ],

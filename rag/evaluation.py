@@ -216,6 +216,7 @@ def run_eval(
     from rag.pipeline import load_pipeline, make_embedder, make_generator
 
     corpora = {gold.stem: load_gold(gold) for gold in golds}
+    paths = {gold.stem: gold for gold in golds}
     embedder, generator = make_embedder(settings), make_generator(settings)
     chosen = ABLATIONS if ablations is True else {k: ABLATIONS[k] for k in ablations or []}
     variants: dict[str, dict[str, Any]] = {"full pipeline": {}} | chosen
@@ -242,7 +243,7 @@ def run_eval(
     if report:
         notes = _kept_notes(report)
         sections = [
-            render_report(Path(corpus), settings, generator.model_id, embedder.model_id, r)
+            render_report(paths[corpus], settings, generator.model_id, embedder.model_id, r)
             for corpus, r in results.items()
         ]
         report.write_text("\n".join(sections) + notes, encoding="utf-8")

@@ -169,10 +169,10 @@ class Answer:
         """One line on why the text differs from the model's draft, or on the word of a kept draft to check against
         its source ("" when there is nothing to say)."""
         return {
-            Outcome.ANSWERED: " ".join(
+            Outcome.ANSWERED: "; ".join(
                 note
                 for note in (
-                    f"the first draft failed a check ({self.detail})."
+                    f"the first draft failed a check ({self.detail})"
                     if self.reason is Reason.KEPT_ON_SECOND_READING
                     else "",
                     f"the model was unsure of {self.doubt}: check it against the source" if self.doubt else "",

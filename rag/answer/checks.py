@@ -141,6 +141,7 @@ def subject_pairs(text: str) -> list[tuple[str, str]]:
     """The pairs of names a text joins ("ASEAN and New Zealand", "Việt Nam và New Zealand", "东盟与新西兰"), each
     name folded (Latin script) or cut to the two characters next to the conjunction (Chinese)."""
     names = list(_NAME.finditer(text))
+
     def key(name: str) -> str:  # "The ASEAN" is ASEAN
         return _letters(" ".join(word for word in name.split() if fold(word) not in _FUNCTION_WORDS))
 

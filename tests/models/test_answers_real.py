@@ -196,7 +196,8 @@ def test_an_answer_the_model_was_unsure_of_is_marked_and_a_copied_one_is_not(rea
 def test_the_sample_question_is_answered_in_english_with_the_summit_date_and_a_citation(sample_answer):
     result = sample_answer
     assert result.outcome in (Outcome.ANSWERED, Outcome.QUOTED) and result.citations
-    assert "28 October 2025" in result.text and "000_ce3c90c106d94d56.txt" in {c.source for c in result.citations}
+    assert any(day in result.text for day in ("28 October 2025", "October 28, 2025")), result.text
+    assert "000_ce3c90c106d94d56.txt" in {c.source for c in result.citations}
     words = [w for w in result.text.split() if w[:1].islower()]
     assert not any(w in {"các", "và", "nhà", "quan", "hệ"} for w in words), result.text  # no Vietnamese quote
 

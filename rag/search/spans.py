@@ -123,7 +123,8 @@ def answer_spans(
     informative = [p for p in passages if not _same_words(DATE_MARK.sub("", p.text), p.chunk.title)] or passages
 
     def query_for(passage: Passage) -> np.ndarray:
-        same = translation is not None and passage.chunk.language == translation.language
-        return translation.query if translation is not None and same else query
+        if translation is not None and passage.chunk.language == translation.language:
+            return translation.query
+        return query
 
     return [replace(focus(p, query_for(p), embedder, max_chars), n=n) for n, p in enumerate(informative, 1)]

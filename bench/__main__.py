@@ -66,8 +66,11 @@ def _intro(args: argparse.Namespace, command: str, load_start: str, seconds: flo
             ("RAM", facts["ram"]),
             ("load average 1/5/15 min at start", load_start),
             ("load average 1/5/15 min at end", load_average()),
-            ("embedding model", f"{settings.embedder_path.name} ({_size_mb(settings.embedder_path):.0f} MB on disk)"),
-            ("generator", f"{settings.gguf_path.name} ({_size_mb(settings.gguf_path):.0f} MB)"),
+            (
+                "embedding model",
+                f"{settings.engines.embedder_path.name} ({_size_mb(settings.engines.embedder_path):.0f} MB on disk)",
+            ),
+            ("generator", f"{settings.engines.gguf_path.name} ({_size_mb(settings.engines.gguf_path):.0f} MB)"),
             ("libraries", versions()),
             (
                 "run",

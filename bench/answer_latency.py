@@ -41,8 +41,8 @@ Row = tuple[GoldItem, float | None, float, Answer]  # question, first piece s, w
 
 def measure(count: int) -> tuple[Section, dict]:
     settings = load_settings()
-    embedder = make_embedder(settings)  # the pipeline wraps it in a RememberingEmbedder
-    pipeline = load_pipeline(settings, embedder, make_generator(settings))
+    embedder = make_embedder(settings.engines)  # the pipeline wraps it in a RememberingEmbedder
+    pipeline = load_pipeline(settings, embedder, make_generator(settings.engines))
     generator = local_generator(pipeline)
     generator.warm_up()
     ask("warm-up question about ASEAN", pipeline).answer()
@@ -60,7 +60,7 @@ def measure(count: int) -> tuple[Section, dict]:
     switches = switch_times(drafted, generator)
     noting = noting_times(drafted, generator)
     memory = memory_times(drafted, pipeline, embedder)
-    section = _render(settings.gguf_path.name, rows, checks, switches, noting, memory)
+    section = _render(settings.engines.gguf_path.name, rows, checks, switches, noting, memory)
     return section, {"rows": rows, "checks": checks}
 
 
@@ -132,7 +132,9 @@ def check_times(answer: Answer, pipeline: Pipeline, embedder: Embedder) -> dict[
     question, retrieved = Question(answer.question, answer.language), [hit.chunk for hit in answer.retrieved]
 
     def decide_s(used: Embedder) -> float:
-        return seconds(lambda: decide(answer.draft, question, answer.passages, retrieved, used, pipeline.settings))
+        return seconds(
+            lambda: decide(answer.draft, question, answer.passages, retrieved, used, pipeline.settings.answer)
+        )
 
     cases = {"plain": lambda: decide_s(embedder), "remembering": lambda: decide_s(RememberingEmbedder(embedder))}
     return {name: statistics.median(values) for name, values in in_turn(cases, CHECK_REPEATS).items()}

@@ -58,8 +58,8 @@ def measure_indexing(corpus: Path, settings: Settings, embedder: Embedder) -> di
         report = index_files([corpus], run_settings, embedder, rebuild=True)
         seconds = time.perf_counter() - started
         peak = peak_rss_mb()
-        built = store.load(run_settings.index_dir)
-        index_bytes = sum(index_file_bytes(run_settings.index_dir).values())
+        built = store.load(run_settings.store.index_dir)
+        index_bytes = sum(index_file_bytes(run_settings.store.index_dir).values())
     text_mb = sum(p.stat().st_size for p in find_files([corpus])) / 1e6
     return {
         "files": report.files,

@@ -60,7 +60,7 @@ def torch_threads(s: Section, pipeline: Pipeline, question: str, budget: Budget)
         return query.ms, len(texts) / docs.median
 
     rows = thread_rows(speeds)
-    torch.set_num_threads(pipeline.settings.threads)
+    torch.set_num_threads(pipeline.settings.engines.threads)
     s.table(["threads", "query embedding ms", "documents/s", "query time vs 1", "documents/s vs 1"], rows)
     s.text("Recommendation: " + thread_advice({r[0]: r[2] / r[1] for r in rows}, "torch"))
 
@@ -70,8 +70,8 @@ def int8(s: Section, pipeline: Pipeline, gold: list[GoldItem], budget: Budget) -
     vectors are."""
     s.text("### 4g. Query embedding: float32 (default) against the int8 encoder (`RAG_EMBED_INT8=1`)")
     path, threads, product = (
-        pipeline.settings.embedder_path,
-        pipeline.settings.threads,
+        pipeline.settings.engines.embedder_path,
+        pipeline.settings.engines.threads,
         local_encoder(pipeline.embedder),
     )
 

@@ -77,7 +77,7 @@ def encoder(settings: Settings, variant: str, threads: int | None = None) -> Sen
     """fp32 | int8 (all Linear layers) | int8-keep-down (the product's: MLP down projection stays float), loaded
     (and quantized) now, before anything is timed."""
     keep_float = () if variant == "int8" else KEEP_FLOAT
-    path, threads = settings.embedder_path, threads or settings.threads
+    path, threads = settings.engines.embedder_path, threads or settings.engines.threads
     embedder = SentenceTransformerEmbedder(path, threads=threads, int8=variant != "fp32", keep_float=keep_float)
     embedder.warm_up()
     return embedder
@@ -132,12 +132,12 @@ def retrieval_quality(
         index = VectorIndex(info, chunks, store)
     else:  # format 1: dense search over one vector per chunk
         index = ChunkVectorIndex(info, chunks, store, chunk_vectors)
-    ranks, abstained = [], []
+    ranks, abstained, margin = [], [], settings.answer.same_language_margin
     for item, query in zip(gold, queries):
-        asked = read_question(item.question, settings.max_question_chars)
-        found = retrieve(asked.text, index, embedder, settings, asked.language, query=query)
+        asked = read_question(item.question, settings.answer.max_question_chars)
+        found = retrieve(asked.text, index, embedder, settings.search, margin, asked.language, query=query)
         ranks.append(gold_rank(found.hits, item))
-        abstained.append(gate(asked, found.passages, settings) is not None)
+        abstained.append(gate(asked, found.passages, settings.answer) is not None)
     answerable = [(r, a) for item, r, a in zip(gold, ranks, abstained) if item.answerable]
     unanswerable = [a for item, a in zip(gold, abstained) if not item.answerable]
     return {
@@ -199,7 +199,7 @@ def indexing_levers(
     """
     int8_all = None if core or not budget.all_index_levers else encoder(settings, "int8")
     fp32 = encoder(settings, "fp32") if product.quantized else product  # the product's encoder is float32 itself
-    with seed_files(settings.corpus_dir, budget.seed_files) as seeds:
+    with seed_files(settings.store.corpus_dir, budget.seed_files) as seeds:
         started = time.perf_counter()
         work = load_work(seeds, fp32)
         load_s = time.perf_counter() - started
@@ -251,7 +251,11 @@ def main() -> None:
 
     settings = load_settings()
     section, _ = indexing_levers(
-        settings, local_encoder(make_embedder(settings)), load_gold(GOLD), Budget(index_repeat=1), "--core" in sys.argv
+        settings,
+        local_encoder(make_embedder(settings.engines)),
+        load_gold(GOLD),
+        Budget(index_repeat=1),
+        "--core" in sys.argv,
     )
     print(section.markdown())
 

@@ -43,15 +43,15 @@ def retrieval_steps(pipeline: Pipeline, question: str, repeat: int) -> dict[str,
     embedder = embedding_itself(pipeline.embedder)
     prepared = prepare(question, replace(pipeline, embedder=embedder))
     asked, index, settings = prepared.question, pipeline.index, pipeline.settings
-    query, k = embedder.embed_queries([asked.text])[0], settings.candidates
-    lexical = asked.language if settings.lexical else None  # as rag.search.retrieve.retrieve searches
-    margin = settings.same_language_margin
+    query, k = embedder.embed_queries([asked.text])[0], settings.search.candidates
+    lexical = asked.language if settings.search.lexical else None  # as rag.search.retrieve.retrieve searches
+    margin = settings.answer.same_language_margin
     steps = {
         "query embedding": lambda: embedder.embed_queries([asked.text]),
         "FAISS search": lambda: index.search(query, k),
         "hybrid search (FAISS + BM25 + fusion)": lambda: search(index, asked.text, query, k, lexical),
         "sentence rerank + passage selection": lambda: select_passages(
-            rerank(index, prepared.found.hits, query, asked.language, margin), settings.top_k
+            rerank(index, prepared.found.hits, query, asked.language, margin), settings.search.top_k
         ),
         "prompt build": lambda: build_prompt(asked.text, prepared.passages, asked.language),
     }
@@ -69,7 +69,7 @@ def llm_speeds(pipeline: Pipeline, llm: Any, q: GoldItem, budget: Budget) -> tup
     for _ in range(budget.llm_repeat):
         out["prompt eval tok/s"].append(len(ids) / prompt_eval_s(llm, ids))
         out["decode tok/s"].append(1 / decode_s_per_token(llm, ids, budget.decode_tokens))
-        raw_s, usage = raw_completion(llm, ids, head, pipeline.settings.max_answer_tokens, chat)
+        raw_s, usage = raw_completion(llm, ids, head, pipeline.settings.engines.max_answer_tokens, chat)
         out["raw llama.cpp total"].append(raw_s)
         out["answer tokens"].append(usage["completion_tokens"])
         run = timed_ask(q.question, pipeline)  # the generator starts from its kept head, as raw llama.cpp did
@@ -102,8 +102,8 @@ def _stage_section(found: dict, per_question: list, pipeline: Pipeline) -> Secti
     s = Section("1. Query path (default models, warm)")
     settings, n = pipeline.settings, len(pipeline.index.chunks)
     s.text(
-        f"{len(per_question)} gold questions (languages in turn), index of {n} chunks, top_k={settings.top_k}, "
-        f"candidates={settings.candidates}, threads={settings.threads}. Medians and p95 over all repeats. "
+        f"{len(per_question)} gold questions (languages in turn), index of {n} chunks, top_k={settings.search.top_k}, "
+        f"candidates={settings.search.candidates}, threads={settings.engines.threads}. Medians and p95 over all repeats. "
         "Each answer starts from the KV cache of the fixed instructions alone, as in the product (section 11)."
     )
     rows = [(name, st.ms, st.p95 * 1000) for name, st in found["steps"].items()]
@@ -150,7 +150,7 @@ def _overhead_section(found: dict, per_question: list, pipeline: Pipeline) -> Se
     )
     s.table(["question", "lang", "prompt tokens", "raw llama.cpp s", "ask() s", "ask / raw"], rows)
     s.text("Outcome of each `ask`: " + ", ".join(f"{q.id} {outcome}" for q, _, outcome in per_question) + ".")
-    gguf = pipeline.settings.gguf_path.stat().st_size
+    gguf = pipeline.settings.engines.gguf_path.stat().st_size
     bandwidth = memory_bandwidth_gbs()
     limit = bandwidth * 1e9 / gguf
     decode = found["llm"]["decode tok/s"].median

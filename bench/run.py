@@ -45,9 +45,11 @@ def run_all(quick: bool, skip_scale: bool, import_s: float, threads: int | None 
     all_gold = gold_questions()
     gold = gold_questions(limit=budget.gold_limit)
     questions = sample_questions(all_gold, budget.questions)
-    if not storage.exists(settings.index_dir):
-        _step(f"no index in {settings.index_dir}: indexing {settings.corpus_dir} first (as `rag index` does)")
-        index_files([settings.corpus_dir], settings, make_embedder(settings))
+    if not storage.exists(settings.store.index_dir):
+        _step(
+            f"no index in {settings.store.index_dir}: indexing {settings.store.corpus_dir} first (as `rag index` does)"
+        )
+        index_files([settings.store.corpus_dir], settings, make_embedder(settings.engines))
     _step("cold start")
     pipeline, cold = cold_start(settings, questions[0].question, import_s)
     _step("query path")
@@ -71,8 +73,14 @@ def run_all(quick: bool, skip_scale: bool, import_s: float, threads: int | None 
     index_gold = load_gold(GOLD)[: budget.gold_limit]  # answerable and unanswerable questions
     index_levers, indexed = indexing_levers(settings, local_encoder(embedder), index_gold, budget)
     _step("indexing throughput")
-    index_section, _ = indexing_section(settings, embedder, budget, settings.corpus_dir)
-    sections = [_summary(found, settings.threads, quantized, indexed), *query, index_levers, index_section, levers]
+    index_section, _ = indexing_section(settings, embedder, budget, settings.store.corpus_dir)
+    sections = [
+        _summary(found, settings.engines.threads, quantized, indexed),
+        *query,
+        index_levers,
+        index_section,
+        levers,
+    ]
     _step("index footprint")
     sections.append(_footprint(pipeline, budget))
     if not skip_scale:
@@ -124,5 +132,5 @@ def _s(value: float | None) -> str:
 def _footprint(pipeline: Pipeline, budget: Budget) -> Section:
     """Section 6, with the sentences per chunk and chunk-record bytes of the product's seed index."""
     index = pipeline.index
-    records = index_file_bytes(pipeline.settings.index_dir)["chunks.jsonl"] / len(index.chunks)
+    records = index_file_bytes(pipeline.settings.store.index_dir)["chunks.jsonl"] / len(index.chunks)
     return footprint_section(budget.footprint_vectors, index.sentences.ntotal / len(index.chunks), records)

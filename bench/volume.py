@@ -94,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(index_dir=args.cache / "index")
     corpus = build(args.cache, args.mb)
-    embedder = make_embedder(settings)
+    embedder = make_embedder(settings.engines)
     log = args.cache / "volume.jsonl"
-    files = find_files([settings.corpus_dir]) + find_files([corpus])
+    files = find_files([settings.store.corpus_dir]) + find_files([corpus])
     index_in_groups(files, settings, embedder, log, args.group_mb)
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     before = rss_mb()
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     results = ask_gold(pipeline, args.answers)
     results["rss after load MB"] = rss_mb()
     results["rss before load MB"] = before
-    write_report(args.out, rows, index_file_bytes(settings.index_dir), pipeline, results)
+    write_report(args.out, rows, index_file_bytes(settings.store.index_dir), pipeline, results)
     return 0
 
 

@@ -34,12 +34,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.ingest.build import index_files
     from rag.pipeline import make_embedder
 
-    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    paths = [Path(p) for p in args.paths] or [settings.store.corpus_dir]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise RagError(f"no such file or folder: {', '.join(missing)}")
     bars = ProgressBars(args.quiet)
-    report = index_files(paths, settings, make_embedder(settings), rebuild=args.rebuild, progress=bars.show)
+    report = index_files(paths, settings, make_embedder(settings.engines), rebuild=args.rebuild, progress=bars.show)
     bars.close()
     for problem in report.failed:
         print(f"skipped {problem}", file=sys.stderr)
@@ -48,7 +48,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
         f"skipped {len(report.failed)}; index holds {report.files} files in {report.chunks} chunks "
-        f"({settings.collection_dir})"
+        f"({settings.store.collection_dir})"
     )
     return 0
 
@@ -82,7 +82,7 @@ class ProgressBars:
 def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     from rag.store.catalog import documents, open_index
 
-    rows = documents(open_index(settings), settings.ocr_min_confidence)
+    rows = documents(open_index(settings.store), settings.ingest.ocr_min_confidence)
     if args.json:
         print(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=1))
         return 0
@@ -94,8 +94,8 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
         )
         if row.low_ocr_pages:
             pages = ", ".join(map(str, row.low_ocr_pages))
-            print(f"  warning: OCR confidence under {settings.ocr_min_confidence:g} on page(s) {pages}")
-    print(f"{len(rows)} document(s) in collection {settings.collection!r}")
+            print(f"  warning: OCR confidence under {settings.ingest.ocr_min_confidence:g} on page(s) {pages}")
+    print(f"{len(rows)} document(s) in collection {settings.store.collection!r}")
     return 0
 
 
@@ -103,8 +103,8 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     from rag.store.catalog import remove
 
     names = [Path(file).name for file in args.files]
-    index = remove(settings, names)
-    print(f"removed {', '.join(names)}; collection {settings.collection!r} holds {len(index.files)} files")
+    index = remove(settings.store, names)
+    print(f"removed {', '.join(names)}; collection {settings.store.collection!r} holds {len(index.files)} files")
     return 0
 
 
@@ -115,7 +115,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.pipeline import load_pipeline
     from rag.store.vectors import stale_sources
 
-    question = read_question(" ".join(args.question), settings.max_question_chars).text  # before any model loads
+    question = read_question(" ".join(args.question), settings.answer.max_question_chars).text  # before any model loads
     pipeline = load_pipeline(settings)
     stale = stale_sources(pipeline.index)
     if stale:
@@ -131,7 +131,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             print(piece, end="", flush=True)
     answer = response.answer()
     if args.translate:
-        similarity = settings.min_translation_similarity
+        similarity = settings.answer.min_translation_similarity
         answer = with_translations(answer, pipeline.generator, pipeline.embedder, similarity)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
@@ -161,9 +161,9 @@ def print_answer(result: Answer) -> None:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from rag.engines import preflight
 
-    if not settings.gguf_path.is_file():
+    if not settings.engines.gguf_path.is_file():
         raise ModelMissing(
-            f"GGUF model not found at {settings.gguf_path} (run: python models/fetch.py, or set RAG_GGUF)"
+            f"GGUF model not found at {settings.engines.gguf_path} (run: python models/fetch.py, or set RAG_GGUF)"
         )
     features = preflight.compiled_features()
     refused = [f for f in features if f.startswith(preflight.REFUSED_FEATURES)]
@@ -175,8 +175,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     others = preflight.non_portable(features)
     if others:
         print(f"note: {', '.join(others)} tie this build to CPUs that have them; {preflight.REBUILD_HINT}")
-    report = preflight.check_engine(settings.gguf_path, settings.threads, settings.state_dir)
-    print(f"ok: {settings.gguf_path.name} generated {report.tokens} tokens in {report.seconds:.2f} s on this CPU")
+    report = preflight.check_engine(settings.engines.gguf_path, settings.engines.threads, settings.engines.state_dir)
+    print(
+        f"ok: {settings.engines.gguf_path.name} generated {report.tokens} tokens in {report.seconds:.2f} s on this CPU"
+    )
     return 0
 
 

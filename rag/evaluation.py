@@ -217,14 +217,14 @@ def run_eval(
 
     corpora = {gold.stem: load_gold(gold) for gold in golds}
     paths = {gold.stem: gold for gold in golds}
-    embedder, generator = make_embedder(settings), make_generator(settings)
+    embedder, generator = make_embedder(settings.engines), make_generator(settings.engines)
     chosen = ABLATIONS if ablations is True else {k: ABLATIONS[k] for k in ablations or []}
     variants: dict[str, dict[str, Any]] = {"full pipeline": {}} | chosen
     variants |= {f"generator {path.name}": {"gguf_path": path} for path in generators}
     results: dict[str, dict[str, Any]] = {corpus: {} for corpus in corpora}
     full_rows: list[dict[str, Any]] = []
     for name, changes in variants.items():
-        own = make_generator(settings.with_(**changes)) if "gguf_path" in changes else generator
+        own = make_generator(settings.with_(**changes).engines) if "gguf_path" in changes else generator
         pipeline = load_pipeline(settings.with_(**changes), embedder, own)
         for corpus, items in corpora.items():
             rows = [{"corpus": corpus, **row} for row in evaluate(items, pipeline)]
@@ -275,9 +275,9 @@ def render_report(gold: Path, settings: Settings, generator: str, embedder: str,
     lines = [
         f"# Evaluation results: {gold}",
         "",
-        f"Gold set `{gold}`; embedder `{embedder}`, generator `{generator}`, top_k={settings.top_k}, "
-        f"min_relevance={settings.min_relevance} (same language {settings.min_relevance_same_language}), "
-        f"chunk_tokens={settings.chunk_tokens}.",
+        f"Gold set `{gold}`; embedder `{embedder}`, generator `{generator}`, top_k={settings.search.top_k}, "
+        f"min_relevance={settings.answer.min_relevance} (same language {settings.answer.min_relevance_same_language}), "
+        f"chunk_tokens={settings.ingest.chunk_tokens}.",
         "",
         "## Full pipeline by question language",
         "",

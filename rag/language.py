@@ -43,6 +43,22 @@ def without_names(text: str) -> str:
 
 
 def written_in(text: str, language: str, names: bool = False) -> bool:
-    """`text` reads as `language`, proper names left out unless `names`; text without letters fits any language."""
+    """`text` reads as `language`, proper names left out unless `names`, and holds no Vietnamese words left
+    untranslated (see `foreign_words`); text without letters fits any language."""
     words = text if names else without_names(text)
+    if foreign_words(text, language):
+        return False
     return not re.search(r"[^\W\d_]", words) or detect_language(words) == language
+
+
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ỹ]+")
+
+
+def foreign_words(text: str, language: str) -> list[str]:
+    """The Vietnamese words an English or Chinese text holds ("kinh tế số" in a Chinese list of fields): left
+    untranslated. In English a capitalized one is a name and keeps its spelling ("Phạm Minh Chính"); Chinese writes
+    names in its own script (范明政), so there every one counts."""
+    if language == "vi":
+        return []
+    words = _LATIN_WORD.findall(text)
+    return [w for w in words if _VIETNAMESE.search(w) and (language == "zh" or not w[0].isupper())]

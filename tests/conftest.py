@@ -17,7 +17,7 @@ import pytest
 
 import rag.pipeline
 from rag.answer.ask import ask
-from rag.config import PROJECT_DIR, Settings, load_settings
+from rag.config import PROJECT_DIR, EngineSettings, Settings, load_settings
 from rag.engines.protocols import Embedder, Generator
 from rag.ingest.build import index_files
 from rag.pipeline import Pipeline, load_pipeline, make_embedder, make_generator
@@ -89,19 +89,19 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings with the real default models and a session-wide index of seeds/ (built once, ~40 s)."""
     base = load_settings()
     settings = base.with_(index_dir=tmp_path_factory.mktemp("seeds-index"))
-    if not base.embedder_path.exists() or not base.gguf_path.exists():
+    if not base.engines.embedder_path.exists() or not base.engines.gguf_path.exists():
         pytest.fail("real models are missing: run `python models/fetch.py` (make install does)")
     return settings
 
 
 @pytest.fixture(scope="session")
 def real_embedder(real_settings: Settings):
-    return make_embedder(real_settings)
+    return make_embedder(real_settings.engines)
 
 
 @pytest.fixture(scope="session")
 def real_generator(real_settings: Settings):
-    return make_generator(real_settings)
+    return make_generator(real_settings.engines)
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +120,7 @@ def sample_answer(real_pipeline: Pipeline) -> Answer:
 
 def copy_of_seed_index(pipeline: Pipeline, folder: Path) -> Settings:
     """`pipeline`'s settings over a copy of its index in `folder`/index, for a test that adds to it."""
-    shutil.copytree(pipeline.settings.index_dir, folder / "index", ignore=shutil.ignore_patterns(".lock"))
+    shutil.copytree(pipeline.settings.store.index_dir, folder / "index", ignore=shutil.ignore_patterns(".lock"))
     return pipeline.settings.with_(index_dir=folder / "index", upload_dir=folder / "uploads")
 
 
@@ -135,13 +135,13 @@ def sharing_models(pipeline: Pipeline) -> Iterator[None]:
     naming other models (a missing GGUF) still get their own."""
     own_embedder, own_generator = rag.pipeline.make_embedder, rag.pipeline.make_generator
 
-    def same(settings: Settings, names: tuple[str, ...]) -> bool:
-        return all(getattr(settings, name) == getattr(pipeline.settings, name) for name in names)
+    def same(settings: EngineSettings, names: tuple[str, ...]) -> bool:
+        return all(getattr(settings, name) == getattr(pipeline.settings.engines, name) for name in names)
 
-    def embedder(settings: Settings) -> Embedder:
+    def embedder(settings: EngineSettings) -> Embedder:
         return pipeline.embedder if same(settings, EMBEDDER_SETTINGS) else own_embedder(settings)
 
-    def generator(settings: Settings) -> Generator:
+    def generator(settings: EngineSettings) -> Generator:
         return pipeline.generator if same(settings, GENERATOR_SETTINGS) else own_generator(settings)
 
     with pytest.MonkeyPatch.context() as patch:

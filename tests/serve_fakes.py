@@ -48,8 +48,8 @@ def main() -> None:
     embedder = HashEmbedder()
     index_files([corpus], settings, embedder)
     generator = (
-        make_generator(settings)
-        if settings.llm_url
+        make_generator(settings.engines)
+        if settings.engines.llm_url
         else EchoGenerator(pieces=args.pieces, delay=args.delay, log=args.log)
     )
     launch(Service(load_pipeline(settings, embedder, generator)), "127.0.0.1", args.port)

@@ -13,7 +13,9 @@ from rag.answer.decide import Decision, decide, gate, unused_passage
 from rag.answer.prompt import build_prompt
 from rag.answer.question import Question, read_question
 from rag.answer.translate import quote_evidence, translate_passages
-from rag.engines.protocols import Piece, joined
+from rag.config import AnswerSettings
+from rag.engines.protocols import Embedder, Piece, joined
+from rag.engines.protocols import Generator as Model
 from rag.pipeline import Pipeline
 from rag.records import Answer, Outcome, Passage, Prompt, Reason, Retrieval
 from rag.search.conversation import search_text
@@ -75,25 +77,42 @@ class Preparation:
     timings: dict[str, float]
 
 
+@dataclass(frozen=True)
+class Reader:
+    """What reading the passages needs: the model that writes, the embedder that checks, and the answer settings."""
+
+    generator: Model
+    embedder: Embedder
+    settings: AnswerSettings
+
+    @classmethod
+    def of(cls, pipeline: Pipeline) -> Reader:
+        return cls(pipeline.generator, pipeline.embedder, pipeline.settings.answer)
+
+
 def prepare(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> Preparation:
     """Read the question, retrieve, gate, and cut the passages and build the prompt; BadQuestion when there is
     nothing to answer. `history` holds the conversation's earlier questions: a follow-up is searched together with
     the one it follows."""
     started = time.perf_counter()
     settings = pipeline.settings
-    asked = read_question(question, settings.max_question_chars)
+    asked = read_question(question, settings.answer.max_question_chars)
     searched = search_text(asked.text, history)
     query = pipeline.embedder.embed_queries([searched])[0]
     translation = None
-    if settings.translate_questions and (other := likely_language(pipeline.index, query, asked.language)):
-        minimum = settings.min_question_similarity
+    if settings.search.translate_questions and (other := likely_language(pipeline.index, query, asked.language)):
+        minimum = settings.search.min_question_similarity
         translation = translate_question(searched, other, pipeline.generator, pipeline.embedder, minimum)
-    found = retrieve(searched, pipeline.index, pipeline.embedder, settings, asked.language, query, None, translation)
-    gated = gate(asked, found.passages, settings)
+    margin = settings.answer.same_language_margin
+    found = retrieve(
+        searched, pipeline.index, pipeline.embedder, settings.search, margin, asked.language, query, None, translation
+    )
+    unknown = [term for term in asked.terms if not pipeline.index.holds_term(term)]
+    gated = gate(asked, found.passages, settings.answer, unknown)
     if gated:
         passages, prompt = found.passages, None
     else:
-        spans = answer_spans(found.passages, query, pipeline.embedder, settings.span_chars, translation)
+        spans = answer_spans(found.passages, query, pipeline.embedder, settings.search.span_chars, translation)
         passages = tuple(spans)
         prompt = build_prompt(asked.text, passages, asked.language)
     timings = {"retrieve_s": time.perf_counter() - started}
@@ -104,29 +123,29 @@ def ask(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> Respo
     """Answer `question` from the documents (see `prepare`): the response knows its sources at once, and the model
     writes as it is iterated."""
     prepared = prepare(question, pipeline, history)
-    return Response(_answer(prepared, pipeline), prepared.passages)
+    return Response(_answer(prepared, Reader.of(pipeline)), prepared.passages)
 
 
-def _answer(prepared: Preparation, pipeline: Pipeline) -> Generator[str, None, Answer]:
+def _answer(prepared: Preparation, reader: Reader) -> Generator[str, None, Answer]:
     question, passages, timings = prepared.question, prepared.passages, prepared.timings
     pieces: list[Piece] = []
     draft, decision = "", prepared.gated
     if prepared.prompt is not None:
-        for piece in pipeline.generator.stream(prepared.prompt):
+        for piece in reader.generator.stream(prepared.prompt):
             pieces.append(piece)
             yield piece.text
         timings["draft_s"] = time.perf_counter() - prepared.started
         draft = joined(pieces)
         retrieved = [hit.chunk for hit in prepared.found.hits]
-        decision = decide(draft, question, passages, retrieved, pipeline.embedder, pipeline.settings)
-        if decision.outcome is Outcome.QUOTED and pipeline.settings.second_reading:
-            decision, pieces = read_again(draft, decision, prepared, pipeline, pieces)
+        decision = decide(draft, question, passages, retrieved, reader.embedder, reader.settings)
+        if decision.outcome is Outcome.QUOTED and reader.settings.second_reading:
+            decision, pieces = read_again(draft, decision, prepared, reader, pieces)
     assert decision is not None
     text, cited = decision.text, passages if decision.outcome is Outcome.ANSWERED else ()
     translations: Mapping[int, str] = {}
     if decision.outcome in (Outcome.QUOTED, Outcome.OVERRULED):
-        text, cited, translations = quote_instead(passages, question.language, pipeline)
-    unsure = doubt(pieces, question.text, pipeline.settings.doubt_below) if decision.outcome is Outcome.ANSWERED else ""
+        text, cited, translations = quote_instead(passages, question.language, reader)
+    unsure = doubt(pieces, question.text, reader.settings.doubt_below) if decision.outcome is Outcome.ANSWERED else ""
     timings["total_s"] = time.perf_counter() - prepared.started
     return Answer(
         question.text,
@@ -146,7 +165,7 @@ def _answer(prepared: Preparation, pipeline: Pipeline) -> Generator[str, None, A
 
 
 def read_again(
-    draft: str, failed: Decision, prepared: Preparation, pipeline: Pipeline, pieces: list[Piece]
+    draft: str, failed: Decision, prepared: Preparation, reader: Reader, pieces: list[Piece]
 ) -> tuple[Decision, list[Piece]]:
     """After a draft fails a check, the model reads the best passage it did not draw on alone (two sources side by
     side are where a small model takes a date from one for the fact of the other); the new draft is kept when it
@@ -156,9 +175,9 @@ def read_again(
     if other is None:
         return failed, pieces
     prompt = build_prompt(question.text, (other,), question.language)
-    again = list(pipeline.generator.stream(prompt))
+    again = list(reader.generator.stream(prompt))
     retrieved = [hit.chunk for hit in prepared.found.hits]
-    decision = decide(joined(again), question, (other,), retrieved, pipeline.embedder, pipeline.settings)
+    decision = decide(joined(again), question, (other,), retrieved, reader.embedder, reader.settings)
     if decision.outcome is not Outcome.ANSWERED:
         return failed, pieces
     detail = f"{failed.detail}; read [{other.n}] alone"
@@ -176,14 +195,13 @@ def doubt(pieces: Sequence[Piece], question: str, below: float) -> str:
 
 
 def quote_instead(
-    passages: Sequence[Passage], language: str, pipeline: Pipeline
+    passages: Sequence[Passage], language: str, reader: Reader
 ) -> tuple[str, tuple[Passage, ...], Mapping[int, str]]:
     """The best passage (and a runner-up of near-equal relevance) quoted, translated into `language` when it is
     written in another one and the translation checks out: the text, the passages it cites, their translations."""
-    settings = pipeline.settings
     chosen = (*passages[:1], *(p for p in passages[1:2] if p.relevance >= passages[0].relevance - CLOSE_SECOND))
     translations: dict[int, str] = {}
-    if settings.translate_quotes:
-        generator, embedder = pipeline.generator, pipeline.embedder
-        translations = translate_passages(chosen, language, generator, embedder, settings.min_translation_similarity)
+    if reader.settings.translate_quotes:
+        minimum = reader.settings.min_translation_similarity
+        translations = translate_passages(chosen, language, reader.generator, reader.embedder, minimum)
     return quote_evidence(chosen, language, translations), chosen, translations

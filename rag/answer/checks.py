@@ -133,6 +133,19 @@ def unsupported_name(text: str, cited: Sequence[Passage], question: str, languag
     return ""
 
 
+def names_beyond(text: str, question: str) -> list[str]:
+    """The capitalized names (Latin script) in `text` that `question` does not hold: what an answer to "who" or
+    "which country" names beyond what was asked ("Vietnam" for "Which country coordinates ASEAN–New Zealand
+    relations?"; "New Zealand" there is no answer)."""
+    asked = _letters(question)
+    found = []
+    for match in _NAME.finditer(text):
+        words = [w for w in match.group(0).split() if fold(w) not in _FUNCTION_WORDS]
+        if words and _letters(" ".join(words)) not in asked:
+            found.append(" ".join(words))
+    return found
+
+
 _JOINED = re.compile(r"\s*(?:and|và|với|with|&|[-–—])\s*", re.IGNORECASE)
 _HAN_PAIR = re.compile(f"([{HAN}]{{2}})(?:与|和|同|及)([{HAN}]{{2}})")
 

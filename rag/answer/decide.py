@@ -17,6 +17,7 @@ from rag.answer.checks import (
     cut_off,
     evidence,
     invented_number,
+    names_beyond,
     repeats_question,
     stated_quantities,
     support,
@@ -27,7 +28,7 @@ from rag.answer.citations import cited_numbers, strip_invalid, without_markers
 from rag.answer.prompt import NOT_FOUND_MARK
 from rag.answer.quantities import read_quantities
 from rag.answer.question import Kind, Question
-from rag.config import Settings
+from rag.config import AnswerSettings
 from rag.engines.protocols import Embedder
 from rag.language import written_in
 from rag.records import Chunk, Outcome, Passage, Reason
@@ -84,14 +85,22 @@ class Draft:
 Check = Callable[[Draft], Finding | None]
 
 
-def gate(question: Question, passages: Sequence[Passage], settings: Settings) -> Decision | None:
-    """Abstain before the model reads when nothing relevant enough was found; None lets the model read.
+def gate(
+    question: Question, passages: Sequence[Passage], settings: AnswerSettings, unknown_terms: Sequence[str] = ()
+) -> Decision | None:
+    """Abstain before the model reads when nothing relevant enough was found, or when the question names a term
+    that no document holds (`unknown_terms`); None lets the model read.
 
-    Prevents: an answer made up from passages that are not about the question.
-    Test: tests/pipeline/test_answering.py::test_weak_evidence_is_gated_in_the_question_language.
+    Prevents: an answer made up from passages that are not about the question, and one about a near-namesake
+    ("ClientAliveTimeout" answered from ClientAliveInterval's paragraph).
+    Tests: tests/pipeline/test_answering.py::test_weak_evidence_is_gated_in_the_question_language,
+    tests/pipeline/test_answering.py::test_a_term_no_document_holds_is_gated.
     """
     if not passages:
         return Decision(Outcome.GATED, Reason.NOTHING_RETRIEVED, "nothing was retrieved", NOT_FOUND[question.language])
+    if unknown_terms:
+        detail = f"no document holds {unknown_terms[0]}"
+        return Decision(Outcome.GATED, Reason.UNKNOWN_TERM, detail, NOT_FOUND[question.language])
     best = passages[0]
     needed = (
         settings.min_relevance_same_language if best.chunk.language == question.language else settings.min_relevance
@@ -109,7 +118,7 @@ def decide(
     passages: Sequence[Passage],
     retrieved: Sequence[Chunk],
     embedder: Embedder,
-    settings: Settings,
+    settings: AnswerSettings,
 ) -> Decision:
     """The fate of the model's draft: kept, refused, quoted instead, or taken as a sign that the documents do not
     hold the answer. The checks run in `CHECKS` order; the first that fails decides."""
@@ -216,7 +225,8 @@ def names_in_passages(draft: Draft) -> Finding | None:
 
 def answers_the_kind_asked(draft: Draft) -> Finding | None:
     """Prevents: an answer of another kind than the question asks for: "when" without a date or year, "how many"
-    without a number, "which areas" with a single item.
+    without a number, "which areas" with a single item, "who" or "which country" with only names the question gives
+    (Chinese writes names without capitals, so there that is left to the other checks).
     Test: tests/unit/test_answers.py::test_an_answer_of_the_wrong_kind_or_subject_is_not_kept."""
     kind, stated = draft.question.kind, stated_quantities(draft.words)
     if kind is Kind.DATE and not (stated.dates or any(YEARS[0] <= n <= YEARS[1] for n in stated.numbers)):
@@ -225,6 +235,8 @@ def answers_the_kind_asked(draft: Draft) -> Finding | None:
         return Finding(Reason.WRONG_KIND, "asked how many or how much, answered without a number")
     if kind is Kind.LIST and not LIST_SEPARATOR.search(draft.words):
         return Finding(Reason.WRONG_KIND, "asked for several, answered with one")
+    if kind is Kind.ENTITY and draft.question.language != "zh" and not names_beyond(draft.words, draft.question.text):
+        return Finding(Reason.WRONG_KIND, "asked who or which, answered with no name the question lacks")
     return None
 
 

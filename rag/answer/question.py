@@ -18,6 +18,7 @@ class Kind(StrEnum):
     DATE = "date"  # when, what year: a date or a year
     NUMBER = "number"  # how many, how much: a number
     LIST = "list"  # which areas, what are the pillars: two items or more
+    ENTITY = "entity"  # who, which country or city: a name
     OTHER = "other"
 
 
@@ -29,6 +30,10 @@ KINDS = (
     ),
     (Kind.NUMBER, r"\bhow (?:many|much)\b|bao nhiêu|(?<!thứ )\bmấy\b|多少|几[个项次位名家国]"),
     (Kind.LIST, r"\b(?:what|which) (?:are|were) the\b|\bwhich \w+s\b|(?:những|các) [^?]* nào|gồm những|哪些"),
+    (
+        Kind.ENTITY,
+        r"\bwho(?:m|se)?\b|\b(?:which|what) (?:country|nation|city|organi[sz]ation|body|ministry|agency|person|company)\b|(?:^|\blà |\bvới |\bcủa )ai\b|\bai (?:đã|là|sẽ|được)\b|(?:nước|quốc gia|thành phố|cơ quan|tổ chức|người) nào|谁|哪(?:个|一)?(?:国家|国|城市|机构|组织|部门|人)",
+    ),
 )
 
 
@@ -39,12 +44,26 @@ class Question:
     text: str
     language: str
     kind: Kind = Kind.OTHER
+    terms: tuple[str, ...] = ()  # code-like terms, written alike in every language (see `terms_of`)
 
 
 def kind_of(text: str) -> Kind:
     """The kind of answer `text` asks for (Kind.OTHER when its words do not say)."""
     folded = text.casefold()
     return next((kind for kind, pattern in KINDS if re.search(pattern, folded)), Kind.OTHER)
+
+
+# A term written the same in every language: an inner capital (LoginGraceTime), an underscore (sshd_config), or
+# digits after letters (Ed25519, IPv6); not an ordinal or an amount (26th, 30m), which start with a digit.
+_TERM = re.compile(
+    r"(?<![A-Za-z0-9_%])(?:[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+|[A-Za-z]+[0-9][A-Za-z0-9]*)(?![A-Za-z0-9_])"
+)
+
+
+def terms_of(text: str) -> tuple[str, ...]:
+    """The code-like terms of `text`: an option, a file or a model name, which a document that holds the answer
+    must name as written (translations leave them alone)."""
+    return tuple(dict.fromkeys(_TERM.findall(text)))
 
 
 def read_question(raw: str, max_chars: int) -> Question:
@@ -57,4 +76,4 @@ def read_question(raw: str, max_chars: int) -> Question:
         raise BadQuestion(f"question is {len(text)} characters long; the limit is {max_chars}")
     if not any(c.isalnum() for c in text):
         raise BadQuestion("question is empty: type a question with words in it")
-    return Question(text, detect_language(text), kind_of(text))
+    return Question(text, detect_language(text), kind_of(text), terms_of(text))

@@ -42,15 +42,17 @@ class IndexReport:
 
 
 def build_info(settings: Settings, embedder: Embedder) -> BuildInfo:
-    return BuildInfo(embedder=embedder.model_id, dimension=embedder.dimension, chunk_tokens=settings.chunk_tokens)
+    return BuildInfo(
+        embedder=embedder.model_id, dimension=embedder.dimension, chunk_tokens=settings.ingest.chunk_tokens
+    )
 
 
 def open_for_update(settings: Settings, embedder: Embedder, rebuild: bool) -> VectorIndex:
     """The existing index (checked against the settings), or an empty one when rebuilding or new."""
-    if rebuild or not storage.exists(settings.collection_dir):
+    if rebuild or not storage.exists(settings.store.collection_dir):
         return VectorIndex(build_info(settings, embedder))
-    existing = storage.load(settings.collection_dir)
-    check_compatible(existing.info, embedder, settings.chunk_tokens)
+    existing = storage.load(settings.store.collection_dir)
+    check_compatible(existing.info, embedder, settings.ingest.chunk_tokens)
     return existing
 
 
@@ -65,7 +67,7 @@ def index_files(
     unreadable files are reported, not fatal. New and changed files are read first, then embedded."""
     report, note = IndexReport(), progress or (lambda *_: None)
     files = [f for p in paths for f in ([p] if isinstance(p, Document) else find_files([p]))]
-    with storage.writer_lock(settings.collection_dir):
+    with storage.writer_lock(settings.store.collection_dir):
         index = open_for_update(settings, embedder, rebuild)
         known = dict(index.files)
         changed: list[tuple[Document, SourceFile]] = []
@@ -82,9 +84,9 @@ def index_files(
             (report.updated if doc.source in known else report.added).append(doc.source)
             done += len(doc.text)
         # Saving refreshed sizes and dates too keeps a touched but unchanged file from looking stale.
-        if index.files != known or rebuild or not storage.exists(settings.collection_dir):
+        if index.files != known or rebuild or not storage.exists(settings.store.collection_dir):
             note("saving", "", total, total)
-            storage.save(index, settings.collection_dir)
+            storage.save(index, settings.store.collection_dir)
     report.chunks, report.files = len(index.chunks), len(index.files)
     return report
 
@@ -99,16 +101,20 @@ def _read_one(
     if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
         report.unchanged.append(path.name)
         return []
-    doc = given if isinstance(given, Document) else load_document(path, settings.max_file_mb, settings.max_pages)
+    doc = (
+        given
+        if isinstance(given, Document)
+        else load_document(path, settings.ingest.max_file_mb, settings.ingest.max_pages)
+    )
     if known and known.fingerprint == doc.fingerprint:
         index.files[path.name] = replace(known, path=str(path.resolve()), size=stat.st_size, mtime_ns=stat.st_mtime_ns)
         report.unchanged.append(path.name)
         return []
     for page, confidence in doc.ocr:
-        if confidence < settings.ocr_min_confidence:
+        if confidence < settings.ingest.ocr_min_confidence:
             where = f"{doc.source} p. {page}" if doc.pages else doc.source
             report.warnings.append(
-                f"{where}: OCR confidence {confidence:.0f} is under {settings.ocr_min_confidence:g}: check its text"
+                f"{where}: OCR confidence {confidence:.0f} is under {settings.ingest.ocr_min_confidence:g}: check its text"
             )
     return [(doc, _record(doc, path, stat))]
 
@@ -137,7 +143,7 @@ def _embed_one(
     advance: Callable[[int], None],
 ) -> None:
     """Chunk and embed a document into the index; `advance` gets the characters of it embedded so far."""
-    chunks = chunk_document(doc, settings.chunk_tokens, embedder.count_tokens)
+    chunks = chunk_document(doc, settings.ingest.chunk_tokens, embedder.count_tokens)
     spans = [span for c in chunks for span in c.sentences]
     unique = list(dict.fromkeys(spans))  # a short sentence that closes one chunk may open the next
     texts = [doc.text[a:b] for a, b in unique]

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.config import Settings
+from rag.config import SearchSettings
 from rag.engines.protocols import Embedder
 from rag.language import detect_language
 from rag.records import Chunk, Hit, Passage, Retrieval
@@ -30,14 +30,16 @@ def retrieve(
     question: str,
     index: VectorIndex,
     embedder: Embedder,
-    settings: Settings,
+    settings: SearchSettings,
+    margin: float,
     language: str | None = None,
     query: np.ndarray | None = None,
     top_k: int | None = None,
     translation: Translation | None = None,
 ) -> Retrieval:
     """The reranked hits for `question` (written in `language`, detected when not given) and the numbered
-    passages the generator is shown.
+    passages the generator is shown. Same-language sentences are ranked with `margin` taken off (see
+    `AnswerSettings.same_language_margin`).
 
     `query` is the question's vector when the caller has embedded it already; `top_k` overrides the settings;
     `translation` is the question in another language, searched and compared with that language's text too.
@@ -49,7 +51,7 @@ def retrieve(
     if translation is not None:
         lexical = translation.language if settings.lexical else None
         found = fuse(found, search(index, translation.text, translation.query, settings.candidates, lexical))
-    hits = rerank(index, found, query, language, settings.same_language_margin, translation)
+    hits = rerank(index, found, query, language, margin, translation)
     return Retrieval(tuple(hits), tuple(passages(hits, top_k or settings.top_k, settings.span_chars)))
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.config import COLLECTIONS, DEFAULT_COLLECTION, Settings
+from rag.config import COLLECTIONS, DEFAULT_COLLECTION, StoreSettings
 from rag.errors import NotFound
 from rag.store import storage
 from rag.store.vectors import VectorIndex
@@ -34,14 +34,14 @@ def collections(index_dir: Path) -> list[str]:
     return [DEFAULT_COLLECTION, *others]
 
 
-def require(settings: Settings) -> None:
+def require(settings: StoreSettings) -> None:
     """NotFound, naming the collections there are, when a collection other than the default has no index."""
     if settings.collection != DEFAULT_COLLECTION and not storage.exists(settings.collection_dir):
         known = ", ".join(collections(settings.index_dir))
         raise NotFound(f"no collection {settings.collection!r} (collections: {known})")
 
 
-def open_index(settings: Settings) -> VectorIndex:
+def open_index(settings: StoreSettings) -> VectorIndex:
     """The collection's index (see `require`; a missing default index says how to build one)."""
     require(settings)
     return storage.load(settings.collection_dir)
@@ -69,7 +69,7 @@ def documents(index: VectorIndex, min_confidence: float) -> list[DocumentRow]:
     return rows
 
 
-def remove(settings: Settings, names: Sequence[str]) -> VectorIndex:
+def remove(settings: StoreSettings, names: Sequence[str]) -> VectorIndex:
     """Take files (by name) out of the collection's index and save it as a new generation, all or none: a
     crash before the switch leaves the previous generation live. An unknown name raises NotFound."""
     require(settings)

@@ -14,7 +14,7 @@ import numpy as np
 from rag.engines.protocols import Embedder
 from rag.errors import IndexProblem
 from rag.records import Chunk
-from rag.store.bm25 import BM25
+from rag.store.bm25 import BM25, tokenize
 
 swig: Any = faiss  # the SWIG bindings' type stubs miss constructor overloads and some classes
 
@@ -88,6 +88,12 @@ class VectorIndex:
         if self._bm25 is None:
             self._bm25 = BM25([c.text for c in self.chunks])
         return self._bm25
+
+    def holds_term(self, term: str) -> bool:
+        """Some chunk holds `term` as written: each of its keyword tokens (words, and adjacent words joined, so
+        "sshd_config" needs "sshd" next to "config") is in the keyword index's vocabulary."""
+        vocabulary = self.bm25.postings
+        return all(token in vocabulary for token in tokenize(term))
 
     @property
     def languages(self) -> np.ndarray:

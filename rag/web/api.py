@@ -50,13 +50,13 @@ def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: 
     @v1.get("/documents")
     def list_documents(collection: str = DEFAULT_COLLECTION) -> dict[str, Any]:
         index = served.pipeline_for(collection).index  # NotFound: 404; a bad name: 400
-        rows = catalog.documents(index, served.settings.ocr_min_confidence)
+        rows = catalog.documents(index, served.settings.ingest.ocr_min_confidence)
         return {"object": "list", "collection": collection, "data": [asdict(row) for row in rows]}
 
     @v1.delete("/documents/{name}")
     def delete_document(name: str, collection: str = DEFAULT_COLLECTION) -> dict[str, Any]:
         with served.indexing:
-            index = catalog.remove(served.settings_for(collection), [name])  # an unknown name: 404
+            index = catalog.remove(served.settings_for(collection).store, [name])  # an unknown name: 404
         return {"object": "document", "id": name, "deleted": True, "collection": collection, "files": len(index.files)}
 
     @v1.post("/chat/completions", response_model=None)
@@ -64,7 +64,7 @@ def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: 
         chat = parse(await read_body(request, max_request_bytes))
         collection = collection_of(chat.model, served.collections())
         pipeline = await asyncio.to_thread(served.pipeline_for, collection)
-        question, history = conversation(chat, pipeline.settings.max_question_chars)
+        question, history = conversation(chat, pipeline.settings.answer.max_question_chars)
         job = Job(pipeline, question, history, served.queue, timeout_s).start()  # Busy: 503, nothing started
         watcher = asyncio.create_task(cancel_on_disconnect(request, job))
         streaming = False
@@ -87,7 +87,7 @@ def build_api(served: Service, api_key: str, max_request_bytes: int, timeout_s: 
     def health() -> JSONResponse:
         pipeline = served.pipeline
         index = pipeline.index
-        ready = storage.exists(pipeline.settings.collection_dir)
+        ready = storage.exists(pipeline.settings.store.collection_dir)
         body = {
             "status": "ready" if ready else "no index",
             "index": {"documents": len(index.files), "chunks": len(index.chunks)},

@@ -37,8 +37,8 @@ def respond(service: Service, question: str, chat: ChatState) -> Iterator[tuple[
     yield list(messages), gr.skip(), gr.skip(), ""
     draft = ""
     try:
-        pipeline = service.pipeline_for(chat.collection or service.settings.collection)
-        with service.queue.hold(pipeline.settings.request_timeout_s):
+        pipeline = service.pipeline_for(chat.collection or service.settings.store.collection)
+        with service.queue.hold(pipeline.settings.serve.request_timeout_s):
             response = ask(question, pipeline, chat.questions)
             reading = reading_html(question, response.passages, len(chat.questions) + 1)
             yield list(messages), render_sources((reading, *chat.sources)), gr.skip(), ""
@@ -64,8 +64,8 @@ def translate_sources(service: Service, chat: ChatState) -> tuple[Any, ...]:
         raise gr.Error("Ask a question first: its sources can then be translated.")
     pipeline = service.pipeline
     try:
-        with service.queue.hold(pipeline.settings.request_timeout_s):
-            similarity = pipeline.settings.min_translation_similarity
+        with service.queue.hold(pipeline.settings.serve.request_timeout_s):
+            similarity = pipeline.settings.answer.min_translation_similarity
             found = translate_passages(
                 answer.passages, answer.language, pipeline.generator, pipeline.embedder, similarity
             )

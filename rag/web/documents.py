@@ -22,7 +22,7 @@ def rows(service: Service, collection: str) -> list[catalog.DocumentRow]:
         return []
     except RagError as problem:
         raise gr.Error(str(problem)) from None
-    return catalog.documents(pipeline.index, service.settings.ocr_min_confidence)
+    return catalog.documents(pipeline.index, service.settings.ingest.ocr_min_confidence)
 
 
 def table(documents: list[catalog.DocumentRow]) -> list[list[Any]]:
@@ -71,7 +71,7 @@ def remove(service: Service, name: str | None, collection: str) -> tuple[Any, ..
         raise gr.Error("Choose a document to remove.")
     try:
         with service.indexing:
-            catalog.remove(service.settings_for(collection), [name])
+            catalog.remove(service.settings_for(collection).store, [name])
     except RagError as problem:
         raise gr.Error(str(problem)) from None
     return (*refresh(service, collection), gr.update(visible=False), f"Removed `{name}`.")
@@ -79,7 +79,7 @@ def remove(service: Service, name: str | None, collection: str) -> tuple[Any, ..
 
 def panel(service: Service, collection: gr.Dropdown, status_line: gr.Markdown) -> tuple[gr.Dataframe, gr.Dropdown]:
     """The panel's parts and events, inside the page being built; returns the table and the choice to refresh."""
-    documents = rows(service, service.settings.collection)
+    documents = rows(service, service.settings.store.collection)
     grid = gr.Dataframe(
         table(documents), headers=HEADERS, interactive=False, elem_id="documents", label="Indexed documents"
     )

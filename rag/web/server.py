@@ -52,7 +52,7 @@ def build_ui(service: Service) -> gr.Blocks:
         """What may have changed since the page was built: the collections, the documents, the status."""
         return gr.update(choices=service.collections()), *documents.refresh(service, collection)
 
-    first = service.settings.collection
+    first = service.settings.store.collection
     with gr.Blocks(title="Ask your documents") as demo:
         chat = gr.State(ChatState(collection=first))
         gr.Markdown("## Ask your documents\nAsk in English, Tiếng Việt or 中文; answers cite the passages they use.")
@@ -116,15 +116,17 @@ def build_app(service: Service) -> FastAPI:
     With an API key set, the chat page and its own endpoints (asking, uploading) ask for it too, on a sign-in page.
     """
     settings = service.pipeline.settings
-    app = build_api(service, settings.api_key, settings.max_request_kb * 1024, settings.request_timeout_s)
+    app = build_api(
+        service, settings.serve.api_key, settings.serve.max_request_kb * 1024, settings.serve.request_timeout_s
+    )
     return gr.mount_gradio_app(
         app,
         build_ui(service).queue(max_size=64),
         path="/",
-        auth=signs_in_with(settings.api_key) if settings.api_key else None,
+        auth=signs_in_with(settings.serve.api_key) if settings.serve.api_key else None,
         auth_message="This server needs its API key (RAG_API_KEY) as the password; any user name will do.",
         footer_links=[],
-        max_file_size=int(settings.max_file_mb * 1024 * 1024),
+        max_file_size=int(settings.ingest.max_file_mb * 1024 * 1024),
         css=CSS,
         theme=gr.themes.Soft(font=SYSTEM_FONTS, font_mono=MONO_FONTS),  # local fonts: the UI works offline
     )

@@ -20,15 +20,15 @@ class Service:
 
     def __init__(self, pipeline: Pipeline, queue: GenerationQueue | None = None) -> None:
         self.settings = pipeline.settings
-        self._pipelines = {self.settings.collection: pipeline}
+        self._pipelines = {self.settings.store.collection: pipeline}
         self._swap = threading.Lock()
-        self.queue = queue or GenerationQueue(self.settings.queue_size, self.settings.parallel_generations)
+        self.queue = queue or GenerationQueue(self.settings.serve.queue_size, self.settings.serve.parallel_generations)
         self.indexing = threading.Lock()
 
     @property
     def pipeline(self) -> Pipeline:
         """The first collection's live pipeline; a new index generation saved by any process is picked up here."""
-        return self.pipeline_for(self.settings.collection)
+        return self.pipeline_for(self.settings.store.collection)
 
     def pipeline_for(self, collection: str) -> Pipeline:
         """A collection's live pipeline; NotFound when it has no index, BadSettings for a bad name."""
@@ -45,9 +45,9 @@ class Service:
 
     def collections(self) -> list[str]:
         """The collections there are (the default first, as catalog.collections lists them), and any already served."""
-        names = catalog.collections(self.settings.index_dir)
+        names = catalog.collections(self.settings.store.index_dir)
         return names + sorted(set(self._pipelines) - set(names))
 
     def replace(self, pipeline: Pipeline) -> None:
         with self._swap:
-            self._pipelines[pipeline.settings.collection] = pipeline
+            self._pipelines[pipeline.settings.store.collection] = pipeline

@@ -37,9 +37,9 @@ def stage_upload(source: Path, settings: Settings, indexed: Mapping[str, SourceF
     """Load an uploaded file (refusing binary, undecodable, empty and oversized ones before anything is kept),
     copy it into the collection's upload folder and return it as loaded, under its kept path."""
     name = safe_name(str(source))
-    if source.stat().st_size > settings.max_file_mb * 1024 * 1024:
-        raise UnreadableDocument(f"{name}: larger than the {settings.max_file_mb:g} MB limit")
-    document = load_document(source, settings.max_file_mb, settings.max_pages)
+    if source.stat().st_size > settings.ingest.max_file_mb * 1024 * 1024:
+        raise UnreadableDocument(f"{name}: larger than the {settings.ingest.max_file_mb:g} MB limit")
+    document = load_document(source, settings.ingest.max_file_mb, settings.ingest.max_pages)
     upload_dir = upload_folder(settings).resolve()
     known = indexed.get(name)
     if known and Path(known.path).parent != upload_dir:  # never replace a corpus file of the same name
@@ -52,9 +52,9 @@ def stage_upload(source: Path, settings: Settings, indexed: Mapping[str, SourceF
 
 def upload_folder(settings: Settings) -> Path:
     """Where uploads are kept: upload_dir for the default collection, upload_dir/collections/NAME for another."""
-    if settings.collection == DEFAULT_COLLECTION:
-        return settings.upload_dir
-    return settings.upload_dir / COLLECTIONS / settings.collection
+    if settings.store.collection == DEFAULT_COLLECTION:
+        return settings.store.upload_dir
+    return settings.store.upload_dir / COLLECTIONS / settings.store.collection
 
 
 def upload(
@@ -68,9 +68,11 @@ def upload(
     if not files:
         raise gr.Error(f"Choose one or more {', '.join(sorted(SUFFIXES))} files to upload.")
     try:
-        settings = service.settings_for(collection or service.settings.collection)
+        settings = service.settings_for(collection or service.settings.store.collection)
         indexed = (
-            service.pipeline_for(settings.collection).index.files if storage.exists(settings.collection_dir) else {}
+            service.pipeline_for(settings.store.collection).index.files
+            if storage.exists(settings.store.collection_dir)
+            else {}
         )
     except RagError as problem:
         raise gr.Error(str(problem)) from None

@@ -121,7 +121,7 @@ def test_uploaded_file_is_indexed_and_cited(page, served: tuple, tmp_path: Path)
     assert (
         top.get_attribute("data-source") == "varnholt_lighthouse.txt" and "Oduya" in top.locator("mark").text_content()
     )
-    assert (served[1].pipeline.settings.upload_dir / "varnholt_lighthouse.txt").is_file()
+    assert (served[1].pipeline.settings.store.upload_dir / "varnholt_lighthouse.txt").is_file()
     assert not answer.startswith(NOT_FOUND["en"]), "the pipeline abstained although the uploaded passage was retrieved"
     cited = page.locator(f'#sources .turn[data-turn="{turn}"] > .source')
     assert cited.first.get_attribute("data-source") == "varnholt_lighthouse.txt"

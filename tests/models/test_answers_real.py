@@ -66,7 +66,7 @@ def passage(text: str, language: str, title: str = "") -> Passage:
 def test_support_separates_a_translated_claim_from_an_unrelated_one(
     real_embedder, evidence, language, backed, unbacked
 ):
-    threshold = load_settings().min_support
+    threshold = load_settings().answer.min_support
     passages = [passage(evidence, language)]
     assert support(backed, passages, real_embedder)[0] >= threshold > support(unbacked, passages, real_embedder)[0]
 
@@ -87,7 +87,7 @@ def test_the_span_cut_keeps_the_clause_that_answers_a_list_question(real_embedde
         "hợp tác về Hòa bình, Thịnh vượng, Con người và Hành tinh."
     )
     whole = passage(sentence, "vi", title="Hội nghị Cấp cao Kỷ niệm ASEAN - New Zealand.")
-    span_chars = load_settings().span_chars
+    span_chars = load_settings().search.span_chars
     assert len(sentence) > span_chars
     span = focus(whole, real_embedder.embed_queries([question])[0], real_embedder, span_chars)
     assert "Hòa bình, Thịnh vượng, Con người và Hành tinh" in span.text, span.text
@@ -113,14 +113,14 @@ def test_the_span_cut_keeps_a_list_separated_by_semicolons_whole(real_embedder, 
     whole = passage(
         sentence, "vi", title="Khẳng định cam kết tăng cường quan hệ đối tác chiến lược ASEAN - New Zealand"
     )
-    span_chars = load_settings().span_chars
+    span_chars = load_settings().search.span_chars
     assert len(sentence) > span_chars
     span = focus(whole, real_embedder.embed_queries([question])[0], real_embedder, span_chars)
     assert "phụ nữ" in span.text and "tội phạm" in span.text and "khí hậu thay đổi" in span.text, span.text
 
 
 def test_a_translation_by_the_default_model_passes_its_checks(real_embedder, real_generator):
-    similarity = load_settings().min_translation_similarity
+    similarity = load_settings().answer.min_translation_similarity
     english = translate(passage(VI_UPGRADE, "vi"), "en", real_generator, real_embedder, similarity)
     assert "2025" in english and "strategic partnership" in english.lower(), english
 
@@ -131,14 +131,14 @@ def test_a_translation_by_the_default_model_passes_its_checks(real_embedder, rea
     "their strategic partnership', and the semantic check (cosine ≥ 0.70) accepts the lost 'comprehensive'",
 )
 def test_a_translation_keeps_every_qualifier_of_the_fact(real_embedder, real_generator):
-    similarity = load_settings().min_translation_similarity
+    similarity = load_settings().answer.min_translation_similarity
     english = translate(passage(VI_UPGRADE, "vi"), "en", real_generator, real_embedder, similarity)
     assert english == "" or "comprehensive strategic partnership" in english.lower(), english
 
 
 def test_a_translation_that_misreads_an_amount_is_refused_not_shown(real_embedder, real_generator):
     """30亿 is 3 billion; a small model often writes "30 billion", which the number check must refuse."""
-    similarity = load_settings().min_translation_similarity
+    similarity = load_settings().answer.min_translation_similarity
     english = translate(passage(ZH_TRADE, "zh"), "en", real_generator, real_embedder, similarity)
     assert english == "" or ("3 billion" in english and "2026" in english), english
 

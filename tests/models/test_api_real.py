@@ -35,7 +35,7 @@ def rag_server(
     """`rag serve` with the default models over the session's seed index."""
     port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.out"
-    env = {"RAG_INDEX_DIR": str(real_settings.index_dir)}
+    env = {"RAG_INDEX_DIR": str(real_settings.store.index_dir)}
     with running(["rag.cli", "serve", "--port", str(port)], f"http://127.0.0.1:{port}/health", env, log, 300):
         yield f"http://127.0.0.1:{port}/v1"
 
@@ -83,7 +83,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_the_pipeline_answers_through_a_real_llama_cpp_server(real_pipeline: Pipeline, llama_server: str) -> None:
     settings = real_pipeline.settings.with_(llm_url=llama_server, llm_model="smollm2", engine_timeout_s=120)
-    pipeline = replace(real_pipeline, generator=make_generator(settings))
+    pipeline = replace(real_pipeline, generator=make_generator(settings.engines))
     response = ask(ASEAN_NZ, pipeline)
     pieces = list(response)
     answer = response.answer()
@@ -98,7 +98,7 @@ def test_indexing_and_answering_with_a_remote_embedder(llama_server: str, corpus
     settings = settings.with_(
         embed_url=llama_server, embed_model="smollm2-embed", llm_url=llama_server, llm_model="smollm2"
     )
-    index_files([corpus], settings, make_embedder(settings))
+    index_files([corpus], settings, make_embedder(settings.engines))
     pipeline = load_pipeline(settings)
     assert pipeline.index.info.embedder == "remote:smollm2-embed" and pipeline.index.info.dimension == 576
     answer = ask("Where is the kiwi bird native to?", pipeline).answer()

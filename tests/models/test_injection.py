@@ -37,7 +37,7 @@ def pipelines(real_pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory)
     report = index_files([folder / "ferry.txt"], settings, real_pipeline.embedder)
     assert report.added == ["ferry.txt"] and not report.updated
     injected = load_pipeline(settings, real_pipeline.embedder, real_pipeline.generator)
-    clean_index = store.load(settings.index_dir)
+    clean_index = store.load(settings.store.index_dir)
     clean_index.remove_source("ferry.txt")
     clean = Pipeline(settings, real_pipeline.embedder, clean_index, real_pipeline.generator)
     return injected, clean

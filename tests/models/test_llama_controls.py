@@ -8,7 +8,7 @@ from rag.config import PROJECT_DIR
 from rag.engines.llama import LlamaCppGenerator
 from rag.engines.protocols import joined
 
-SMALL_GGUF = PROJECT_DIR / "models" / "gemma-3-270m-q4_k_m.gguf"
+SMALL_GGUF = PROJECT_DIR / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def test_noting_off_and_reset_leave_the_greedy_reply_as_it_was():

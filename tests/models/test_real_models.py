@@ -57,7 +57,7 @@ def test_unanswerable_question_abstains(real_pipeline):
 
 def test_chat_template_model_answers_through_the_same_pipeline(real_settings, real_embedder, real_pipeline):
     chat_model = PROJECT_DIR / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    generator = LlamaCppGenerator(chat_model, threads=real_settings.threads)
+    generator = LlamaCppGenerator(chat_model, threads=real_settings.engines.threads)
     assert generator.has_chat_template
     pipeline = load_pipeline(real_settings, real_embedder, generator)
     result = ask(ASEAN_NZ, pipeline).answer()
@@ -69,7 +69,7 @@ def test_chat_template_model_answers_through_the_same_pipeline(real_settings, re
 def test_cli_ask_json_reports_answer_citations_and_retrieval(real_settings, session_models, monkeypatch, capsys):
     """`rag ask --json` in this process, with the session's models (a child process loading both is the test of
     tests/models/test_pdf_cli.py)."""
-    monkeypatch.setenv("RAG_INDEX_DIR", str(real_settings.index_dir))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(real_settings.store.index_dir))
     assert main(["ask", "--json", ASEAN_NZ]) == 0, capsys.readouterr().err
     data = json.loads(capsys.readouterr().out)
     assert {"answer", "abstained", "outcome", "reason", "draft", "citations", "retrieved", "latency_s"} <= set(data)
@@ -78,7 +78,7 @@ def test_cli_ask_json_reports_answer_citations_and_retrieval(real_settings, sess
 
 
 def test_cli_reports_a_missing_model_in_one_line(real_settings, session_models, monkeypatch, capsys, tmp_path):
-    monkeypatch.setenv("RAG_INDEX_DIR", str(real_settings.index_dir))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(real_settings.store.index_dir))
     monkeypatch.setenv("RAG_GGUF", str(tmp_path / "none.gguf"))
     assert main(["ask", ASEAN_NZ]) == 3
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("error: GGUF model not found at")
@@ -86,7 +86,7 @@ def test_cli_reports_a_missing_model_in_one_line(real_settings, session_models, 
 
 def test_cli_ask_prints_the_true_reason_for_a_replaced_draft(real_settings, sample_answer, session_models, capsys):
     expected = sample_answer  # greedy decoding: the CLI's run writes the same draft
-    assert main(["--index-dir", str(real_settings.index_dir), "ask", ASEAN_NZ]) == 0
+    assert main(["--index-dir", str(real_settings.store.index_dir), "ask", ASEAN_NZ]) == 0
     out = capsys.readouterr().out
     assert out.startswith(expected.draft) and expected.text in out
     if not expected.note():  # the draft is the answer

@@ -51,6 +51,16 @@ def test_weak_evidence_is_gated_in_the_question_language(fake_pipeline):
     assert fake_pipeline.generator.prompts == []  # the gate stops before generation
 
 
+def test_a_term_no_document_holds_is_gated(fake_pipeline):
+    assert fake_pipeline.index.holds_term("New_Zealand") and not fake_pipeline.index.holds_term("Zealand_New")
+    result = ask("What does the KiwiWatch2 programme count?", fake_pipeline).answer()
+    assert result.outcome == Outcome.GATED and result.reason == Reason.UNKNOWN_TERM
+    assert result.detail == "no document holds KiwiWatch2" and result.text == NOT_FOUND["en"]
+    assert fake_pipeline.generator.prompts == []
+    held = ask("Chim kiwi có bay được không (flightless_bird)?", fake_pipeline).answer()
+    assert held.reason != Reason.UNKNOWN_TERM  # "flightless bird" is in the English document: answered
+
+
 def test_model_not_found_is_refused_or_overruled_by_its_relevance_bound(fake_pipeline):
     trusting = fake_pipeline.settings.with_(trust_not_found_below=1.0)
     pipeline = replace(fake_pipeline, settings=trusting, generator=EchoGenerator("NOT FOUND"))
@@ -99,7 +109,7 @@ def test_an_answer_the_model_was_unsure_of_is_kept_and_marked_for_checking(fake_
 def test_decide_keeps_a_grounded_answer_and_names_the_failed_check(fake_pipeline):
     passages = fake_pipeline.retrieve("gạo xuất khẩu 2023", top_k=3).passages
     question = Question("How much rice did Vietnam export?", "en")
-    settings = fake_pipeline.settings.with_(min_support=0.0)
+    settings = fake_pipeline.settings.with_(min_support=0.0).answer
 
     def verify(draft: str):
         return decide(draft, question, passages, [p.chunk for p in passages], fake_pipeline.embedder, settings)

@@ -41,11 +41,11 @@ def test_bad_files_are_reported_and_the_index_stays_queryable(corpus, settings, 
 def test_a_run_with_only_bad_files_leaves_the_index_untouched(corpus, settings, tmp_path: Path):
     embedder = HashEmbedder()
     index_files([corpus], settings, embedder)
-    before = (settings.index_dir / "CURRENT").read_text()
+    before = (settings.store.index_dir / "CURRENT").read_text()
     (tmp_path / "blob.txt").write_bytes(b"\x00\x01\x02" * 100)
     report = index_files([tmp_path / "blob.txt"], settings, embedder)
     assert report.failed == ["blob.txt: binary file, not text"] and not report.added
-    assert (settings.index_dir / "CURRENT").read_text() == before
+    assert (settings.store.index_dir / "CURRENT").read_text() == before
 
 
 def test_deleted_and_changed_files_are_reported_stale_and_answers_use_stored_text(corpus, settings):
@@ -69,5 +69,5 @@ def test_reindexing_unchanged_or_touched_files_does_not_duplicate_chunks(corpus,
     os.utime(corpus / "en.txt", ns=(1, 1))  # same bytes, new mtime
     touched = index_files([corpus], settings, embedder)
     assert sorted(again.unchanged) == sorted(touched.unchanged) == ["en.txt", "vi.txt", "zh.md"]
-    assert first.chunks == again.chunks == touched.chunks == len(store.load(settings.index_dir).chunks)
-    assert stale_sources(store.load(settings.index_dir)) == []  # the new mtime was saved
+    assert first.chunks == again.chunks == touched.chunks == len(store.load(settings.store.index_dir).chunks)
+    assert stale_sources(store.load(settings.store.index_dir)) == []  # the new mtime was saved

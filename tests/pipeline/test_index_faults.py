@@ -30,7 +30,7 @@ REBUILD = "rag index --rebuild"
 
 
 def _live(settings: Settings) -> Path:
-    return settings.index_dir / (settings.index_dir / "CURRENT").read_text().strip()
+    return settings.store.index_dir / (settings.store.index_dir / "CURRENT").read_text().strip()
 
 
 def _truncate(name: str) -> Callable[[Path], None]:
@@ -94,18 +94,18 @@ def test_a_damaged_index_is_refused_with_the_way_to_recover(damage, corpus, sett
         load_pipeline(settings, embedder, EchoGenerator())
     with pytest.raises(IndexProblem, match=REBUILD):  # updating refuses too: the damage is not built upon
         index_files([corpus], settings, embedder)
-    assert main(["--index-dir", str(settings.index_dir), "ask", "Where do kiwi birds live?"]) == 5
+    assert main(["--index-dir", str(settings.store.index_dir), "ask", "Where do kiwi birds live?"]) == 5
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ") and REBUILD in err
     report = index_files([corpus], settings, embedder, rebuild=True)
-    assert report.files == 3 and len(list(settings.index_dir.glob("gen-*"))) == 1
+    assert report.files == 3 and len(list(settings.store.index_dir.glob("gen-*"))) == 1
     pipeline = load_pipeline(settings, embedder, EchoGenerator())
     assert ask("Where does the kiwi bird live?", pipeline).answer().citations[0].source == "en.txt"
 
 
 def test_a_missing_index_says_how_to_build_one(settings, capsys):
-    assert main(["--index-dir", str(settings.index_dir), "ask", "hello?"]) == 5
-    assert capsys.readouterr().err == f"error: no index in {settings.index_dir}: build one with `rag index`\n"
+    assert main(["--index-dir", str(settings.store.index_dir), "ask", "hello?"]) == 5
+    assert capsys.readouterr().err == f"error: no index in {settings.store.index_dir}: build one with `rag index`\n"
 
 
 # A child process that rebuilds the index from `new` and stops for good in the middle of writing `stage`:
@@ -156,21 +156,21 @@ def test_an_indexer_killed_mid_write_leaves_the_old_index(stage, corpus, setting
     new = tmp_path / "new"
     new.mkdir()
     (new / "other.txt").write_text("Penguins live in Antarctica.\n")
-    child = _child(KILLED_INDEXER, settings.index_dir, new, stage, tmp_path / "reached")
+    child = _child(KILLED_INDEXER, settings.store.index_dir, new, stage, tmp_path / "reached")
     try:
         _wait_for(tmp_path / "reached", child)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
-    leftovers = [p.name for p in settings.index_dir.iterdir() if p.is_dir() and p != _live(settings)]
+    leftovers = [p.name for p in settings.store.index_dir.iterdir() if p.is_dir() and p != _live(settings)]
     assert len(leftovers) == 1  # the half-written generation (.tmp-gen-*, or gen-* when killed at the switch)
-    index = store.load(settings.index_dir)
+    index = store.load(settings.store.index_dir)
     assert sorted(index.files) == ["en.txt", "vi.txt", "zh.md"]
     pipeline = load_pipeline(settings, embedder, EchoGenerator())
     assert ask("Where does the kiwi bird live?", pipeline).answer().citations[0].source == "en.txt"
     index_files([new], settings, embedder)  # the next save clears the leftovers; the dead child's lock is gone
-    names = sorted(p.name for p in settings.index_dir.iterdir() if p.is_dir())
-    assert names == [_live(settings).name] and len(store.load(settings.index_dir).files) == 4
+    names = sorted(p.name for p in settings.store.index_dir.iterdir() if p.is_dir())
+    assert names == [_live(settings).name] and len(store.load(settings.store.index_dir).files) == 4
 
 
 # A child process that removes en.txt and stops for good in the middle of writing `stage`, as KILLED_INDEXER does.
@@ -194,7 +194,7 @@ def stalling_write(path, data):
     write(path, data)
 
 store._write = stalling_write
-remove(load_settings(index_dir=Path(index_dir)), ["en.txt"])
+remove(load_settings(index_dir=Path(index_dir)).store, ["en.txt"])
 """
 
 
@@ -203,31 +203,35 @@ def test_a_remove_killed_mid_write_leaves_the_old_index(stage, corpus, settings,
     embedder = HashEmbedder()
     index_files([corpus], settings, embedder)
     before = _live(settings)
-    child = _child(KILLED_REMOVER, settings.index_dir, stage, tmp_path / "reached")
+    child = _child(KILLED_REMOVER, settings.store.index_dir, stage, tmp_path / "reached")
     try:
         _wait_for(tmp_path / "reached", child)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
-    assert _live(settings) == before and sorted(store.load(settings.index_dir).files) == ["en.txt", "vi.txt", "zh.md"]
+    assert _live(settings) == before and sorted(store.load(settings.store.index_dir).files) == [
+        "en.txt",
+        "vi.txt",
+        "zh.md",
+    ]
     pipeline = load_pipeline(settings, embedder, EchoGenerator())
     assert ask("Where does the kiwi bird live?", pipeline).answer().citations[0].source == "en.txt"
-    remove(settings, ["en.txt"])  # the dead child's lock is gone; this save clears its leftovers
-    assert sorted(store.load(settings.index_dir).files) == ["vi.txt", "zh.md"]
-    assert [p.name for p in settings.index_dir.iterdir() if p.is_dir()] == [_live(settings).name]
+    remove(settings.store, ["en.txt"])  # the dead child's lock is gone; this save clears its leftovers
+    assert sorted(store.load(settings.store.index_dir).files) == ["vi.txt", "zh.md"]
+    assert [p.name for p in settings.store.index_dir.iterdir() if p.is_dir()] == [_live(settings).name]
 
 
 def test_a_remove_is_refused_while_an_indexer_writes(corpus, settings):
     index_files([corpus], settings, HashEmbedder())
-    holder = _child(HOLDER, settings.index_dir)
+    holder = _child(HOLDER, settings.store.index_dir)
     try:
         assert holder.stdout and holder.stdout.readline() == "locked\n"
         with pytest.raises(IndexProblem, match="another process is writing the index"):
-            remove(settings, ["en.txt"])
+            remove(settings.store, ["en.txt"])
     finally:
         holder.kill()
         holder.wait()
-    assert len(store.load(settings.index_dir).files) == 3
+    assert len(store.load(settings.store.index_dir).files) == 3
 
 
 INDEXER = """
@@ -249,13 +253,13 @@ def test_an_indexer_killed_as_it_starts_writing_leaves_a_whole_index(attempt, co
     new.mkdir()
     for i in range(100):
         (new / f"n{i:03}.txt").write_text(f"Note {i}. Penguins live in Antarctica. " * 20)
-    child = _child(INDEXER, settings.index_dir, new)
+    child = _child(INDEXER, settings.store.index_dir, new)
     deadline = time.monotonic() + 60
-    while not any(settings.index_dir.glob(".tmp-gen-*")) and child.poll() is None and time.monotonic() < deadline:
+    while not any(settings.store.index_dir.glob(".tmp-gen-*")) and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.001)  # unpatched code: kill the moment the new generation folder appears
     child.send_signal(signal.SIGKILL)
     child.wait()
-    files = set(store.load(settings.index_dir).files)
+    files = set(store.load(settings.store.index_dir).files)
     assert files in ({"en.txt", "vi.txt", "zh.md"}, {f"n{i:03}.txt" for i in range(100)})
 
 
@@ -275,16 +279,16 @@ def test_a_second_indexer_is_refused_while_one_writes(corpus, settings, tmp_path
     index_files([corpus], settings, embedder)
     before = _live(settings)
     (tmp_path / "more.txt").write_text("Penguins live in Antarctica.\n")
-    holder = _child(HOLDER, settings.index_dir)
+    holder = _child(HOLDER, settings.store.index_dir)
     try:
         assert holder.stdout and holder.stdout.readline() == "locked\n"
         with pytest.raises(IndexProblem, match="another process is writing the index"):
             index_files([tmp_path / "more.txt"], settings, embedder)
-        args = ["--index-dir", str(settings.index_dir), "index", "--quiet", str(tmp_path / "more.txt")]
+        args = ["--index-dir", str(settings.store.index_dir), "index", "--quiet", str(tmp_path / "more.txt")]
         assert main(args) == 5
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "another process is writing the index" in err
-        assert "more.txt" not in store.load(settings.index_dir).files  # readers are never blocked
+        assert "more.txt" not in store.load(settings.store.index_dir).files  # readers are never blocked
     finally:
         holder.kill()
         holder.wait()
@@ -296,12 +300,12 @@ def test_the_next_save_removes_leftover_folders(corpus, settings):
     embedder = HashEmbedder()
     index_files([corpus], settings, embedder)
     for name in (".tmp-gen-1-1", "gen-2-2"):
-        (settings.index_dir / name).mkdir()
-        (settings.index_dir / name / "sentences.faiss").write_bytes(b"half")
-    (settings.index_dir / "CURRENT.tmp").write_text("gen-2-2")
-    assert len(store.load(settings.index_dir).files) == 3  # leftovers do not disturb loading
+        (settings.store.index_dir / name).mkdir()
+        (settings.store.index_dir / name / "sentences.faiss").write_bytes(b"half")
+    (settings.store.index_dir / "CURRENT.tmp").write_text("gen-2-2")
+    assert len(store.load(settings.store.index_dir).files) == 3  # leftovers do not disturb loading
     index_files([corpus], settings, embedder, rebuild=True)
-    folders = [p.name for p in settings.index_dir.iterdir() if p.is_dir()]
+    folders = [p.name for p in settings.store.index_dir.iterdir() if p.is_dir()]
     assert folders == [_live(settings).name]
 
 
@@ -318,12 +322,12 @@ class WiderEmbedder(HashEmbedder):
 def test_an_index_built_with_other_settings_is_refused(corpus, settings):
     embedder = HashEmbedder()
     index_files([corpus], settings, embedder)
-    index = store.load(settings.index_dir)
-    check_compatible(index.info, embedder, settings.chunk_tokens)
+    index = store.load(settings.store.index_dir)
+    check_compatible(index.info, embedder, settings.ingest.chunk_tokens)
     changes = ((settings.with_(chunk_tokens=80), embedder), (settings, OtherEmbedder()), (settings, WiderEmbedder()))
     for changed, other in changes:
         with pytest.raises(IndexProblem, match=REBUILD):
-            check_compatible(index.info, other, changed.chunk_tokens)
+            check_compatible(index.info, other, changed.ingest.chunk_tokens)
         with pytest.raises(IndexProblem, match=REBUILD):
             load_pipeline(changed, other, EchoGenerator())
         with pytest.raises(IndexProblem, match=REBUILD):
@@ -348,8 +352,12 @@ def test_a_failed_write_keeps_the_previous_index(corpus, settings, tmp_path: Pat
     (tmp_path / "more.txt").write_text("Penguins live in Antarctica.\n")
     with pytest.raises(IndexProblem, match=r"\(No space left on device\); the previous index is unchanged"):
         index_files([tmp_path / "more.txt"], settings, embedder)
-    assert _live(settings) == before and sorted(store.load(settings.index_dir).files) == ["en.txt", "vi.txt", "zh.md"]
-    assert [p.name for p in settings.index_dir.iterdir() if p.is_dir()] == [before.name]
+    assert _live(settings) == before and sorted(store.load(settings.store.index_dir).files) == [
+        "en.txt",
+        "vi.txt",
+        "zh.md",
+    ]
+    assert [p.name for p in settings.store.index_dir.iterdir() if p.is_dir()] == [before.name]
 
 
 def test_an_unwritable_index_folder_is_one_clear_line(corpus, tmp_path: Path, capsys):

@@ -48,7 +48,7 @@ def test_each_sentence_is_embedded_once_and_no_chunk_text_is(corpus, settings):
     index_files([corpus], settings, embedder)
     sentences = _sentences(corpus, embedder)
     assert sorted(embedder.embedded) == sorted(set(sentences))
-    index = store.load(settings.index_dir)
+    index = store.load(settings.store.index_dir)
     vectors = index.vectors()
     assert vectors.shape == (len(sentences), embedder.dimension) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=2e-3)
@@ -58,20 +58,20 @@ def test_sentence_vectors_round_trip_as_float16(corpus, settings):
     embedder = HashEmbedder()
     index_files([corpus], settings, embedder)
     expected = embedder.embed_documents(_sentences(corpus, embedder))
-    loaded = store.load(settings.index_dir).vectors()
+    loaded = store.load(settings.store.index_dir).vectors()
     assert np.array_equal(loaded, expected.astype(np.float16).astype(np.float32))
-    stored = (_live(settings.index_dir) / "sentences.faiss").stat().st_size
+    stored = (_live(settings.store.index_dir) / "sentences.faiss").stat().st_size
     assert stored < expected.size * 2 + 4096  # two bytes a number, not four
 
 
 def test_a_format_1_index_is_refused_with_the_way_to_recover(corpus, settings):
     index_files([corpus], settings, HashEmbedder())
-    live = _live(settings.index_dir)
+    live = _live(settings.store.index_dir)
     manifest = json.loads((live / "manifest.json").read_text())
     manifest["build"]["format"] = 1  # what indexes with float32 chunk and sentence vectors say
     (live / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexProblem, match=rf"format 1, expected {FORMAT}: run `rag index --rebuild`"):
-        store.load(settings.index_dir)
+        store.load(settings.store.index_dir)
 
 
 def _chunk(source: str, sentences: int) -> Chunk:
@@ -93,7 +93,7 @@ def test_updating_a_file_replaces_its_sentence_vectors(corpus, settings):
     index_files([corpus], settings, embedder)
     (corpus / "en.txt").write_text("Kiwi birds\n\nThe kakapo is a parrot that cannot fly.\n", encoding="utf-8")
     index_files([corpus], settings, embedder)
-    index = store.load(settings.index_dir)
+    index = store.load(settings.store.index_dir)
     texts = [c.text[a - c.start : b - c.start] for c in index.chunks for a, b in c.sentences]
     assert "The kakapo is a parrot that cannot fly." in texts and not any("kiwi is" in t for t in texts)
     assert np.array_equal(index.vectors(), embedder.embed_documents(texts).astype(np.float16))

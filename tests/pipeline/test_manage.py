@@ -18,7 +18,7 @@ from tests.fakes import HashEmbedder
 
 
 def rag(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "rag.cli", "--index-dir", str(settings.index_dir), *args]
+    command = [sys.executable, "-m", "rag.cli", "--index-dir", str(settings.store.index_dir), *args]
     return subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
 
 
@@ -40,32 +40,32 @@ def test_docs_lists_each_file_with_its_counts(indexed: Settings) -> None:
     assert sorted(rows) == ["en.txt", "vi.txt", "zh.md"]
     vi = rows["vi.txt"]
     assert (vi["language"], vi["date"], vi["pages"], vi["chunks"]) == ("vi", "2024-05-01", 0, 1)
-    assert vi["characters"] == len((indexed.index_dir.parent / "docs" / "vi.txt").read_text(encoding="utf-8"))
+    assert vi["characters"] == len((indexed.store.index_dir.parent / "docs" / "vi.txt").read_text(encoding="utf-8"))
     assert vi["indexed_at"].endswith("+00:00") and vi["low_ocr_pages"] == []
     table = rag(indexed, "docs").stdout
     assert "vi.txt" in table and "2024-05-01" in table and "3 document(s) in collection 'default'" in table
 
 
 def test_remove_takes_files_out_atomically_and_refuses_unknown_ones(indexed: Settings) -> None:
-    before = storage.current(indexed.index_dir)
+    before = storage.current(indexed.store.index_dir)
     unknown = rag(indexed, "remove", "en.txt", "nope.txt")
     assert unknown.returncode == 8 and unknown.stderr == (
         "error: not in the 'default' collection: nope.txt (see `rag docs`)\n"
     )
-    assert storage.current(indexed.index_dir) == before  # nothing removed, no new generation
+    assert storage.current(indexed.store.index_dir) == before  # nothing removed, no new generation
     removed = rag(indexed, "remove", "docs/en.txt")  # a path's folder is ignored
     assert removed.returncode == 0 and "removed en.txt" in removed.stdout
-    index = storage.load(indexed.index_dir)
+    index = storage.load(indexed.store.index_dir)
     assert sorted(index.files) == ["vi.txt", "zh.md"] and {c.source for c in index.chunks} == {"vi.txt", "zh.md"}
     assert index.sentences.ntotal == sum(len(c.sentences) for c in index.chunks)
-    assert [p.name for p in indexed.index_dir.iterdir() if p.name.startswith("gen-")] == [
-        storage.current(indexed.index_dir)
+    assert [p.name for p in indexed.store.index_dir.iterdir() if p.name.startswith("gen-")] == [
+        storage.current(indexed.store.index_dir)
     ]
 
 
 def test_collections_keep_their_own_index_and_names_are_checked(indexed: Settings) -> None:
-    assert (indexed.index_dir / "CURRENT").is_file()  # the default collection stays where indexes always were
-    assert storage.exists(indexed.index_dir / "collections" / "birds")
+    assert (indexed.store.index_dir / "CURRENT").is_file()  # the default collection stays where indexes always were
+    assert storage.exists(indexed.store.index_dir / "collections" / "birds")
     birds = json.loads(rag(indexed, "docs", "--json", "--collection", "birds").stdout)
     assert [row["name"] for row in birds] == ["penguins.txt"]
     assert rag(indexed, "remove", "--collection", "birds", "en.txt").returncode == 8  # not in that collection
@@ -76,7 +76,7 @@ def test_collections_keep_their_own_index_and_names_are_checked(indexed: Setting
     missing = rag(indexed, "docs", "--collection", "fish")
     assert (missing.returncode, missing.stderr) == (8, "error: no collection 'fish' (collections: default, birds)\n")
     assert rag(indexed, "remove", "--collection", "birds", "penguins.txt").returncode == 0
-    assert len(storage.load(indexed.index_dir).files) == 3  # the default collection is untouched
+    assert len(storage.load(indexed.store.index_dir).files) == 3  # the default collection is untouched
 
 
 def test_every_command_takes_a_collection(indexed: Settings) -> None:

@@ -40,7 +40,7 @@ def test_a_question_answered_from_a_scanned_page_cites_that_page(tmp_path: Path,
     assert "Tamsin Oduya" in answer.text
     [citation] = answer.citations
     assert (citation.source, citation.page) == ("harbour.pdf", 2)
-    record = storage.load(settings.index_dir).files["harbour.pdf"]
+    record = storage.load(settings.store.index_dir).files["harbour.pdf"]
     assert record.pages == 2 and [page for page, _ in record.ocr] == [2]  # page 1 has a text layer
 
 

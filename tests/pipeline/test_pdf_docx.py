@@ -95,11 +95,11 @@ def test_text_files_cite_no_page(fake_pipeline) -> None:
 
 def test_an_index_written_before_pages_still_loads(paged: Path, settings) -> None:
     index_files([paged / EN.name], settings, HashEmbedder())
-    generation = settings.index_dir / (settings.index_dir / "CURRENT").read_text()
+    generation = settings.store.index_dir / (settings.store.index_dir / "CURRENT").read_text()
     records = [json.loads(line) for line in (generation / "chunks.jsonl").read_text().splitlines()]
     old = [{k: v for k, v in r.items() if k not in ("page", "page_breaks")} for r in records]
     (generation / "chunks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old))
-    chunks = storage.load(settings.index_dir).chunks
+    chunks = storage.load(settings.store.index_dir).chunks
     assert len(chunks) == len(records) and {c.page for c in chunks} == {None}
 
 

@@ -74,13 +74,13 @@ def test_any_string_gives_an_answer_or_a_bad_question(fake_pipeline, question):
 class DefaultNamedEmbedder(HashEmbedder):
     """The fake embedder under the default model's name, so the CLI accepts its index without loading a model."""
 
-    model_id = load_settings().embedder_path.name
+    model_id = load_settings().engines.embedder_path.name
 
 
 @pytest.fixture
 def cli_index(corpus, settings) -> Path:
     index_files([corpus], settings, DefaultNamedEmbedder())
-    return settings.index_dir
+    return settings.store.index_dir
 
 
 @pytest.mark.parametrize(

@@ -26,5 +26,5 @@ def test_the_web_service_serves_the_live_generation(fake_pipeline: Pipeline, tmp
     note.write_text("# Okapi\n\nThe okapi lives in the Ituri rainforest.\n", encoding="utf-8")
     index_files([note], fake_pipeline.settings, fake_pipeline.embedder)
     assert "okapi.md" in service.pipeline.index.files
-    (fake_pipeline.settings.index_dir / "CURRENT").unlink()  # an index folder gone from under a running server
+    (fake_pipeline.settings.store.index_dir / "CURRENT").unlink()  # an index folder gone from under a running server
     assert "okapi.md" in service.pipeline.index.files  # keeps answering from what it loaded

@@ -71,14 +71,14 @@ def test_settings_read_the_engine_and_api_variables(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("RAG_QUEUE_SIZE", "4")
     monkeypatch.setenv("RAG_REQUEST_TIMEOUT", "30")
     settings = load_settings()
-    assert (settings.llm_url, settings.llm_api_key, settings.api_key) == (
+    assert (settings.engines.llm_url, settings.engines.llm_api_key, settings.serve.api_key) == (
         "http://gpu-box:8080/v1",
         "engine-key",
         "api-key",
     )
-    assert (settings.queue_size, settings.request_timeout_s) == (4, 30.0)
+    assert (settings.serve.queue_size, settings.serve.request_timeout_s) == (4, 30.0)
     assert "engine-key" not in repr(settings) and "api-key" not in repr(settings)
-    assert isinstance(make_generator(settings), RemoteGenerator)
+    assert isinstance(make_generator(settings.engines), RemoteGenerator)
     monkeypatch.setenv("RAG_LLM_URL", "gpu-box:8080")
     with pytest.raises(BadSettings, match="llm_url must start with http"):
         load_settings()
@@ -110,7 +110,7 @@ def test_remote_embedder_gives_unit_vectors_in_order_and_names_the_remote_model(
 
 def test_the_whole_pipeline_runs_on_remote_engines(engine: FakeEngine, corpus: Path, settings: Settings) -> None:
     settings = remote_settings(settings, engine)
-    index_files([corpus], settings, make_embedder(settings))
+    index_files([corpus], settings, make_embedder(settings.engines))
     pipeline = load_pipeline(settings)
     response = ask(KIWI, pipeline)
     pieces = list(response)

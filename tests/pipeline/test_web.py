@@ -101,7 +101,7 @@ def test_upload_indexes_a_file_and_swaps_in_a_pipeline_that_finds_it(ui: Service
     calls: list[float] = []
     report = upload(ui, [str(note)], lambda fraction, desc="": calls.append(fraction))
     assert "`okapi.md`" in report and "4 documents" in report and calls[-1] == 1.0
-    assert (ui.pipeline.settings.upload_dir / "okapi.md").is_file()
+    assert (ui.pipeline.settings.store.upload_dir / "okapi.md").is_file()
     assert "4 documents" in status_text(ui.pipeline)
     sources = run(ui, "Where does the okapi forest giraffe live?")[-1][1]
     assert 'data-source="okapi.md"' in sources
@@ -115,7 +115,7 @@ def test_upload_rejects_binary_and_wrong_kinds_and_keeps_the_index(ui: Service, 
     before = ui.pipeline
     report = upload(ui, [str(binary), str(script)])
     assert report.count("Skipped") == 2 and "photo.txt" in report and "run.sh: only" in report
-    assert ui.pipeline is before and not ui.pipeline.settings.upload_dir.exists()
+    assert ui.pipeline is before and not ui.pipeline.settings.store.upload_dir.exists()
     with pytest.raises(gr.Error, match="Choose one or more"):
         upload(ui, [])
 
@@ -131,7 +131,7 @@ def test_upload_names_are_stripped_of_folders(ui: Service, tmp_path: Path) -> No
     note = tmp_path / "evil.txt"
     note.write_text("Plain text about kiwis.\n", encoding="utf-8")
     upload(ui, [f"{tmp_path}/a/../../{tmp_path.name}/evil.txt"])
-    upload_dir = ui.pipeline.settings.upload_dir
+    upload_dir = ui.pipeline.settings.store.upload_dir
     assert [p.name for p in upload_dir.iterdir()] == ["evil.txt"]
 
 
@@ -229,7 +229,7 @@ def test_an_upload_into_a_new_collection_starts_it_and_its_chat_searches_only_it
     report = upload(ui, [str(note)], lambda share, desc: seen.append(desc), collection="birds")
     assert report.startswith("Indexed `penguins.txt`: the index now holds 1 documents.")
     assert ui.collections() == ["default", "birds"] and len(ui.pipeline.index.files) == 3
-    assert (ui.settings.upload_dir / "collections" / "birds" / "penguins.txt").is_file()
+    assert (ui.settings.store.upload_dir / "collections" / "birds" / "penguins.txt").is_file()
     assert seen[0] == "Reading penguins.txt (file 1 of 1)" and any("characters" in d for d in seen)
     sources = run(ui, "Where do emperor penguins breed?", ChatState(collection="birds"))[-1][1]
     assert 'data-source="penguins.txt"' in sources

@@ -12,7 +12,7 @@ from rag.answer.citations import citations_for
 from rag.answer.decide import NOT_FOUND, decide
 from rag.answer.question import Question, read_question
 from rag.answer.translate import quote_evidence
-from rag.config import Settings
+from rag.config import AnswerSettings
 from rag.engines.protocols import Piece
 from rag.records import Answer, Chunk, Outcome, Passage, Reason
 from rag.web.render import answer_html
@@ -84,7 +84,7 @@ def test_a_response_read_only_for_its_answer_runs_to_the_end() -> None:
     ],
 )
 def test_decide_names_how_the_answer_came_about(draft, trusted, outcome, reason, detail) -> None:
-    settings = Settings(min_support=0.0, trust_not_found_below=1.0 if trusted else 0.0)
+    settings = AnswerSettings(min_support=0.0, trust_not_found_below=1.0 if trusted else 0.0)
     decision = decide(draft, Question(QUESTION, "en"), PASSAGES, [CHUNK], HashEmbedder(), settings)
     assert (decision.outcome, decision.reason, decision.detail) == (outcome, reason, detail)
     expected = {Outcome.ANSWERED: draft, Outcome.REFUSED: NOT_FOUND["en"], Outcome.INVENTED: NOT_FOUND["en"]}.get(
@@ -229,12 +229,28 @@ PARTNER_CHUNK = Chunk("p.txt", 0, len(PARTNERS), PARTNERS, "vi", "ASEAN - New Ze
             "The ASEAN–New Zealand Commemorative Summit was held in 2025 [1].",
             Reason.KEPT,
         ),
+        (
+            "Who upgraded relations with New Zealand in 2025?",
+            "New Zealand upgraded them to a comprehensive strategic partnership [1].",
+            Reason.WRONG_KIND,
+        ),
+        (
+            "Who upgraded relations with New Zealand in 2025?",
+            "ASEAN upgraded relations with New Zealand [1].",
+            Reason.KEPT,
+        ),
+        (
+            "Ai nâng cấp quan hệ với New Zealand năm 2025?",
+            "New Zealand nâng cấp quan hệ lên đối tác chiến lược toàn diện [1].",
+            Reason.WRONG_KIND,
+        ),
         ("东盟与新西兰何时升级关系？", "2025年，越南与新西兰升级为全面战略伙伴[1]。", Reason.SWAPPED_SUBJECT),
+        ("东盟与新西兰升级为什么关系？", "它们升级为Đối tác Chiến lược toàn diện [1]。", Reason.WRONG_LANGUAGE),
         ("东盟与新西兰何时升级关系？", "2025年，新西兰与东盟升级为全面战略伙伴[1]。", Reason.KEPT),
     ],
 )
 def test_an_answer_of_the_wrong_kind_or_subject_is_not_kept(question: str, draft: str, reason: Reason) -> None:
     passages = [Passage(1, PARTNER_CHUNK, 0, len(PARTNERS), PARTNERS, 0.7)]
     asked = read_question(question, 200)
-    decision = decide(draft, asked, passages, [PARTNER_CHUNK], HashEmbedder(), Settings(min_support=0.0))
+    decision = decide(draft, asked, passages, [PARTNER_CHUNK], HashEmbedder(), AnswerSettings(min_support=0.0))
     assert decision.reason == reason, decision.detail

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from rag.answer.decide import gate
 from rag.answer.question import Kind, Question, read_question
-from rag.config import Settings
+from rag.config import AnswerSettings
 from rag.errors import BadQuestion
 from rag.records import Chunk, Hit, Passage
 from rag.search.conversation import follow_up_context, search_text
@@ -34,7 +34,7 @@ def test_question_is_cleaned():
 
 def test_gate_asks_more_of_a_passage_in_the_question_language():
     best = Passage(1, Chunk("a.txt", 0, 4, "Câu.", "vi", "", None, ((0, 4),)), 0, 4, "Câu.", 0.52)
-    settings = Settings(min_relevance=0.5, min_relevance_same_language=0.55)
+    settings = AnswerSettings(min_relevance=0.5, min_relevance_same_language=0.55)
     refused = gate(Question("Câu?", "vi"), [best], settings)  # same language: 0.52 < 0.55
     assert refused is not None and refused.detail == "best passage relevance 0.520 < 0.55"
     assert gate(Question("Sentence?", "en"), [best], settings) is None  # cross-lingual: 0.52 >= 0.50
@@ -45,7 +45,7 @@ def test_ranking_takes_the_same_language_margin_off_a_passage_in_the_question_la
     index = VectorIndex(BuildInfo("test", 2, 160), chunks, make_faiss(np.eye(2, dtype=np.float32)))
     query = np.array([0.60, 0.57], np.float32)  # the Chinese sentence scores 0.60, the Vietnamese one 0.57
     hits = [Hit(row, chunk) for row, chunk in enumerate(chunks)]
-    margin = Settings(min_relevance=0.5, min_relevance_same_language=0.55).same_language_margin
+    margin = AnswerSettings(min_relevance=0.5, min_relevance_same_language=0.55).same_language_margin
     ranked = rerank(index, hits, query, "zh", margin)
     assert [h.chunk.language for h in ranked] == ["vi", "zh"]  # 0.57 against 0.60 - 0.05
     assert [h.relevance for h in ranked] == pytest.approx([0.57, 0.60], abs=1e-3)  # each keeps its own cosine
@@ -93,8 +93,21 @@ def test_clean_question_output_is_printable_trimmed_and_stable(question):
         ("What are the four pillars of cooperation?", Kind.LIST),
         ("Việt Nam và New Zealand hợp tác trong những lĩnh vực nào?", Kind.LIST),
         ("双方同意在哪些领域加强合作?", Kind.LIST),
-        ("Who co-chaired the meeting?", Kind.OTHER),
+        ("Who co-chaired the meeting?", Kind.ENTITY),
+        ("Tổng Thư ký ASEAN hiện nay là ai?", Kind.ENTITY),
+        ("第26届东盟-韩国峰会在哪个国家举行?", Kind.ENTITY),
+        ("Which leaders did Luxon meet?", Kind.LIST),  # several names: a list first
+        ("What does the AI acronym stand for?", Kind.OTHER),
     ],
 )
 def test_the_kind_of_answer_is_read_from_the_question_in_each_language(question: str, kind: Kind) -> None:
     assert read_question(question, 500).kind is kind
+
+
+def test_code_like_terms_are_read_from_the_question_in_any_language() -> None:
+    assert read_question("What is the default of LoginGraceTime in sshd_config?", 500).terms == (
+        "LoginGraceTime",
+        "sshd_config",
+    )
+    assert read_question("Ed25519 密钥的默认长度是多少位？IPv6呢？", 500).terms == ("Ed25519", "IPv6")
+    assert read_question("Who chaired the 26th ASEAN–Korea Summit in 2025 (30m)?", 500).terms == ()

@@ -15,7 +15,7 @@ from rag.errors import BadSettings
 from rag.evaluation import is_correct, lead_words
 from rag.ingest.chunk import chunk_document, split_sentences
 from rag.ingest.read import find_date, find_title
-from rag.language import HAN, detect_language, fold
+from rag.language import HAN, detect_language, fold, foreign_words, written_in
 from rag.records import Chunk, Document, Passage
 from rag.search.retrieve import passages, reciprocal_rank_fusion
 from rag.store.bm25 import BM25, tokenize
@@ -35,6 +35,15 @@ def passage(n: int, text: str, source: str = "a.txt") -> Passage:
 )
 def test_detect_language(text, language):
     assert detect_language(text) == language
+
+
+def test_vietnamese_words_left_untranslated_are_not_english_or_chinese():
+    assert foreign_words("合作领域包括 kinh tế xanh, kinh tế số。", "zh") == ["tế", "tế", "số"]
+    assert not written_in("会议在越南的Ban thư ký ASEAN举行。", "zh")
+    assert not written_in("They became a Đối tác Chiến lược toàn diện.", "en")
+    assert written_in("Deputy Minister Đặng Hoàng Giang chaired it.", "en")  # a name keeps its spelling
+    assert written_in("OpenSSH 源自 Tatu Ylonen 的 ssh 1.2.12。", "zh")  # Latin letters, no Vietnamese words
+    assert written_in("Hội nghị diễn ra tại Kuala Lumpur.", "vi")
 
 
 def test_fold_ignores_case_diacritics_and_dashes():
@@ -137,17 +146,29 @@ def test_gold_matching_is_loose_about_form_not_content():
 
 def test_settings_are_validated_with_the_bad_value_named(monkeypatch):
     with pytest.raises(BadSettings, match="top_k must be > 0, got 0"):
-        Settings(top_k=0)
+        Settings().with_(top_k=0)
     monkeypatch.setenv("RAG_TOP_K", "three")
     with pytest.raises(BadSettings, match="top_k must be a number"):
         load_settings()
     monkeypatch.setenv("RAG_TOP_K", "3")
-    assert load_settings().top_k == 3
+    assert load_settings().search.top_k == 3
     monkeypatch.setenv("RAG_DOUBT_BELOW", "0")
-    assert load_settings().doubt_below == 0.0  # the doubt mark turned off
+    assert load_settings().answer.doubt_below == 0.0  # the doubt mark turned off
     monkeypatch.setenv("RAG_DOUBT_BELOW", "1.5")
     with pytest.raises(BadSettings, match=r"doubt_below must be within 0..1, got 1.5"):
         load_settings()
+
+
+def test_settings_are_grouped_by_stage_and_named_without_their_group():
+    changed = Settings().with_(top_k=4, min_support=0.6, collection="manuals")
+    assert (changed.search.top_k, changed.answer.min_support, changed.store.collection) == (4, 0.6, "manuals")
+    assert changed.store.collection_dir == changed.store.index_dir / "collections" / "manuals"
+    assert Settings().search.top_k == 2  # the original is unchanged
+    with pytest.raises(BadSettings, match="unknown setting 'topk'"):
+        Settings().with_(topk=4)
+    with pytest.raises(BadSettings, match="a local GGUF model runs one generation at a time"):
+        Settings().with_(parallel_generations=2)  # checked across groups
+    assert Settings().with_(parallel_generations=2, llm_url="http://gpu:8080/v1").serve.parallel_generations == 2
 
 
 def test_vectors_are_cosine_ready():

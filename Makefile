@@ -66,10 +66,12 @@ serve: index
 test: $(BIN)/rag models browser ocr check
 	$(BIN)/ruff check rag models tests bench app.py
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n 2 -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -m "slow or browser" --durations=15
 
+# The unit and pipeline layers (fake models), on two workers.
 test-fast: $(BIN)/rag ocr
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow and not browser"
 
 test-ui: $(BIN)/rag models
 	$(BIN)/python -m pytest -q tests/pipeline/test_web.py tests/browser tests/models/test_ui_load.py
@@ -77,10 +79,11 @@ test-ui: $(BIN)/rag models
 screenshot: $(BIN)/rag models
 	$(BIN)/python -m pytest -q tests/browser --screenshot docs/ui.png
 
-# Both corpora (the news seeds and an English manual, eval/manual/) in one evaluation index, each gold set reported
-# on its own; `make eval-models` adds the two smaller bundled generators, `make eval-ablations` every ablation.
+# Both corpora (the news seeds, with two gold sets, and an English manual, eval/manual/) in one evaluation index,
+# each gold set reported on its own; `make eval-models` adds the two smaller bundled generators, `make eval-ablations`
+# every ablation.
 EVAL_INDEX := data/eval-index
-EVAL := $(BIN)/rag --index-dir $(EVAL_INDEX) eval --gold eval/gold.jsonl eval/gold_manual.jsonl --out eval/results.jsonl --report eval/REPORT.md
+EVAL := $(BIN)/rag --index-dir $(EVAL_INDEX) eval --gold eval/gold.jsonl eval/gold_reader.jsonl eval/gold_manual.jsonl --out eval/results.jsonl --report eval/REPORT.md
 
 eval-index: install
 	$(BIN)/rag --index-dir $(EVAL_INDEX) index seeds eval/manual/*.pdf --quiet

@@ -187,9 +187,9 @@ class Settings:
         if unknown:
             raise BadSettings(f"unknown setting {unknown[0]!r}")
         groups: dict[str, Any] = {}
-        for group in {_GROUP_OF[name] for name in changes}:
-            mine = {name: value for name, value in changes.items() if _GROUP_OF[name] == group}
-            groups[group] = replace(getattr(self, group), **mine)
+        for group in _GROUPS:  # in stage order, so the first bad value named is always the same one
+            if mine := {name: value for name, value in changes.items() if _GROUP_OF[name] == group}:
+                groups[group] = replace(getattr(self, group), **mine)
         return replace(self, **groups)
 
 

@@ -82,9 +82,9 @@ def test_settings_read_the_engine_and_api_variables(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("RAG_LLM_URL", "gpu-box:8080")
     with pytest.raises(BadSettings, match="llm_url must start with http"):
         load_settings()
+    monkeypatch.delenv("RAG_LLM_URL")
     with pytest.raises(BadSettings, match="queue_size must be > 0"):
         load_settings(queue_size=0)
-    monkeypatch.delenv("RAG_LLM_URL")
     with pytest.raises(BadSettings, match="a local GGUF model runs one generation at a time"):
         load_settings(parallel_generations=4)
 

@@ -37,6 +37,14 @@ class StoreSettings:
             return self.index_dir
         return self.index_dir / COLLECTIONS / self.collection
 
+    @property
+    def upload_folder(self) -> Path:
+        """Where this collection's uploads are kept: upload_dir for the default one, upload_dir/collections/NAME
+        for another."""
+        if self.collection == DEFAULT_COLLECTION:
+            return self.upload_dir
+        return self.upload_dir / COLLECTIONS / self.collection
+
 
 @dataclass(frozen=True)
 class IngestSettings:

@@ -71,14 +71,20 @@ def documents(index: VectorIndex, min_confidence: float) -> list[DocumentRow]:
 
 def remove(settings: StoreSettings, names: Sequence[str]) -> VectorIndex:
     """Take files (by name) out of the collection's index and save it as a new generation, all or none: a
-    crash before the switch leaves the previous generation live. An unknown name raises NotFound."""
+    crash before the switch leaves the previous generation live. An unknown name raises NotFound. The copy of an
+    uploaded file is deleted once the new generation is live; a file indexed from elsewhere is never touched."""
     require(settings)
     with storage.writer_lock(settings.collection_dir):
         index = open_index(settings)
         unknown = [name for name in names if name not in index.files]
         if unknown:
             raise NotFound(f"not in the {settings.collection!r} collection: {', '.join(unknown)} (see `rag docs`)")
+        paths = [Path(index.files[name].path) for name in dict.fromkeys(names)]
         for name in dict.fromkeys(names):
             index.remove_source(name)
         storage.save(index, settings.collection_dir)
+    uploads = settings.upload_folder.resolve()
+    for path in paths:
+        if path.parent.resolve() == uploads:
+            path.unlink(missing_ok=True)
     return index

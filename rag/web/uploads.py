@@ -12,7 +12,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.config import COLLECTIONS, DEFAULT_COLLECTION, Settings
+from rag.config import Settings
 from rag.errors import RagError, UnreadableDocument
 from rag.ingest.build import Progress, index_files
 from rag.ingest.read import SUFFIXES, load_document
@@ -40,7 +40,7 @@ def stage_upload(source: Path, settings: Settings, indexed: Mapping[str, SourceF
     if source.stat().st_size > settings.ingest.max_file_mb * 1024 * 1024:
         raise UnreadableDocument(f"{name}: larger than the {settings.ingest.max_file_mb:g} MB limit")
     document = load_document(source, settings.ingest.max_file_mb, settings.ingest.max_pages)
-    upload_dir = upload_folder(settings).resolve()
+    upload_dir = settings.store.upload_folder.resolve()
     known = indexed.get(name)
     if known and Path(known.path).parent != upload_dir:  # never replace a corpus file of the same name
         name = f"upload_{name}"
@@ -48,13 +48,6 @@ def stage_upload(source: Path, settings: Settings, indexed: Mapping[str, SourceF
     target = upload_dir / name
     shutil.copyfile(source, target)
     return replace(document, source=name, path=str(target))
-
-
-def upload_folder(settings: Settings) -> Path:
-    """Where uploads are kept: upload_dir for the default collection, upload_dir/collections/NAME for another."""
-    if settings.store.collection == DEFAULT_COLLECTION:
-        return settings.store.upload_dir
-    return settings.store.upload_dir / COLLECTIONS / settings.store.collection
 
 
 def upload(

@@ -166,7 +166,7 @@ def test_a_reply_depends_on_its_prompt_not_on_what_the_model_read_before(real_ge
 def test_a_generator_warmed_up_for_the_first_question_replies_as_any_other(real_settings, real_generator):
     """Warming up reads the instructions ahead of the first question; the reply must not change with it."""
     answer = build_prompt("When did ASEAN and New Zealand upgrade their relations?", [passage(VI_UPGRADE, "vi")], "en")
-    warmed = make_generator(real_settings)
+    warmed = make_generator(real_settings.engines)
     warmed.warm_up(fixed_prompts())
     assert joined(warmed.stream(answer)) == joined(real_generator.stream(answer))
 

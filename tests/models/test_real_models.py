@@ -96,7 +96,7 @@ def test_cli_ask_prints_the_true_reason_for_a_replaced_draft(real_settings, samp
 
 
 def test_the_int8_encoder_ranks_a_cross_lingual_pair_and_names_itself(real_settings):
-    embedder = make_embedder(real_settings.with_(embed_int8=True))
+    embedder = make_embedder(real_settings.with_(embed_int8=True).engines)
     assert embedder.model_id == "embeddinggemma-300m+int8"  # on a CPU; the index records it
     query = embedder.embed_queries(["When did New Zealand's prime minister visit Vietnam?"])[0]
     docs = embedder.embed_documents(

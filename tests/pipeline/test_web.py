@@ -235,6 +235,12 @@ def test_an_upload_into_a_new_collection_starts_it_and_its_chat_searches_only_it
     assert 'data-source="penguins.txt"' in sources
     with pytest.raises(gr.Error, match="collection names are"):
         upload(ui, [str(note)], collection="../up")
+    kept = ui.settings.store.upload_dir / "collections" / "birds" / "penguins.txt"
+    documents.remove(ui, "penguins.txt", "birds")
+    assert not kept.exists() and note.is_file()  # the uploaded copy goes with it; the user's own file stays
+    indexed_from = Path(ui.pipeline.index.files["en.txt"].path)
+    documents.remove(ui, "en.txt", "default")
+    assert indexed_from.is_file()  # a file indexed from elsewhere is never deleted
 
 
 def test_eta_comes_from_the_rate_so_far() -> None:

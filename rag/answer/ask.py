@@ -14,8 +14,8 @@ from rag.answer.prompt import build_prompt
 from rag.answer.question import Question, read_question
 from rag.answer.translate import quote_evidence, translate_passages
 from rag.config import AnswerSettings
+from rag.engines import protocols
 from rag.engines.protocols import Embedder, Piece, joined
-from rag.engines.protocols import Generator as Model
 from rag.pipeline import Pipeline
 from rag.records import Answer, Outcome, Passage, Prompt, Reason, Retrieval
 from rag.search.conversation import search_text
@@ -81,7 +81,7 @@ class Preparation:
 class Reader:
     """What reading the passages needs: the model that writes, the embedder that checks, and the answer settings."""
 
-    generator: Model
+    generator: protocols.Generator
     embedder: Embedder
     settings: AnswerSettings
 

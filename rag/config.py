@@ -194,6 +194,7 @@ class Settings:
         unknown = sorted(set(changes) - set(_GROUP_OF))
         if unknown:
             raise BadSettings(f"unknown setting {unknown[0]!r}")
+        changes = {name: _as_path(name, value) for name, value in changes.items()}
         groups: dict[str, Any] = {}
         for group in _GROUPS:  # in stage order, so the first bad value named is always the same one
             if mine := {name: value for name, value in changes.items() if _GROUP_OF[name] == group}:
@@ -213,6 +214,11 @@ _FIELDS: dict[str, tuple[str, Field[Any]]] = {  # each setting's group and field
     setting.name: (group, setting) for group, kind in _GROUPS.items() for setting in fields(kind)
 }
 _GROUP_OF = {name: group for name, (group, _) in _FIELDS.items()}
+
+
+def _as_path(name: str, value: Any) -> Any:
+    """A folder or file setting given as a string ("data/index"), as a Path."""
+    return Path(value).expanduser() if isinstance(value, str) and _FIELDS[name][1].type in ("Path", Path) else value
 
 
 def _positive(group: object, *names: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,6 +165,7 @@ def test_settings_are_grouped_by_stage_and_named_without_their_group():
     assert (changed.search.top_k, changed.answer.min_support, changed.store.collection) == (4, 0.6, "manuals")
     assert changed.store.collection_dir == changed.store.index_dir / "collections" / "manuals"
     assert Settings().search.top_k == 2  # the original is unchanged
+    assert Settings().with_(index_dir="data/index").store.index_dir == Path("data/index")  # a path given as text
     with pytest.raises(BadSettings, match="unknown setting 'topk'"):
         Settings().with_(topk=4)
     with pytest.raises(BadSettings, match="a local GGUF model runs one generation at a time"):

@@ -105,14 +105,24 @@ def prepare(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> P
         translation = translate_question(searched, other, pipeline.generator, pipeline.embedder, minimum)
     margin = settings.answer.same_language_margin
     found = retrieve(
-        searched, pipeline.index, pipeline.embedder, settings.search, margin, asked.language, query, None, translation
+        searched,
+        pipeline.index,
+        pipeline.embedder,
+        settings.search,
+        margin,
+        asked.language,
+        query,
+        translation=translation,
+        terms=asked.terms,
     )
     unknown = [term for term in asked.terms if not pipeline.index.holds_term(term)]
     gated = gate(asked, found.passages, settings.answer, unknown)
     if gated:
         passages, prompt = found.passages, None
     else:
-        spans = answer_spans(found.passages, query, pipeline.embedder, settings.search.span_chars, translation)
+        spans = answer_spans(
+            found.passages, query, pipeline.embedder, settings.search.span_chars, translation, asked.terms
+        )
         passages = tuple(spans)
         prompt = build_prompt(asked.text, passages, asked.language)
     timings = {"retrieve_s": time.perf_counter() - started}

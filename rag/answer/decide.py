@@ -101,10 +101,8 @@ def gate(
     if unknown_terms:
         detail = f"no document holds {unknown_terms[0]}"
         return Decision(Outcome.GATED, Reason.UNKNOWN_TERM, detail, NOT_FOUND[question.language])
-    best = passages[0]
-    needed = (
-        settings.min_relevance_same_language if best.chunk.language == question.language else settings.min_relevance
-    )
+    best = strongest(passages, question.language, settings)
+    needed = settings.min_relevance + _margin(best, question.language, settings)
     if best.relevance >= needed:
         return None
     shown = math.floor(best.relevance * 1000) / 1000  # rounded down, so it never reads as enough
@@ -124,9 +122,8 @@ def decide(
     hold the answer. The checks run in `CHECKS` order; the first that fails decides."""
     text = strip_invalid(raw.strip(), passages)
     if NOT_FOUND_MARK in text.upper() or text in NOT_FOUND.values():
-        best = passages[0] if passages else None
-        margin = settings.same_language_margin if best and best.chunk.language == question.language else 0.0
-        if best and best.relevance < settings.trust_not_found_below + margin:
+        best = strongest(passages, question.language, settings) if passages else None
+        if best and best.relevance < settings.trust_not_found_below + _margin(best, question.language, settings):
             return Decision(Outcome.REFUSED, Reason.NOT_FOUND, text=NOT_FOUND[question.language])
         return Decision(Outcome.OVERRULED, Reason.NOT_FOUND_OVERRULED)
     if not cut_off(text) and settings.min_support > 0:  # a forgotten marker is put at the end of a finished draft
@@ -138,6 +135,16 @@ def decide(
         detail = f"{failed.detail}; {invented} is in no retrieved passage"
         return Decision(Outcome.INVENTED, failed.reason, detail, NOT_FOUND[question.language])
     return Decision(Outcome.QUOTED, failed.reason, failed.detail)
+
+
+def strongest(passages: Sequence[Passage], language: str, settings: AnswerSettings) -> Passage:
+    """The passage the gate judges by: the most relevant once a passage in the question's own `language` has the
+    same-language margin taken off (retrieval ranks this way, but may put a term's entry first)."""
+    return max(passages, key=lambda p: p.relevance - _margin(p, language, settings))
+
+
+def _margin(passage: Passage, language: str, settings: AnswerSettings) -> float:
+    return settings.same_language_margin if passage.chunk.language == language else 0.0
 
 
 def unused_passage(draft: str, passages: Sequence[Passage], question: str) -> Passage | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -18,6 +18,7 @@ from rag.store.vectors import VectorIndex
 RRF_K = 60
 SHORT_SENTENCE = 60  # characters; a shorter best sentence is shown with its neighbour
 LIST_SENTENCES = 4  # items of an announced list shown after the sentence announcing it
+ENTRY_CHARS = 2  # a term's entry is shown whole up to this many times the passage length (see `entries_first`)
 # An ordinal opening a sentence; numbered paragraphs ("3.", "一、") are a document's structure, not a list's items.
 ENUMERATOR = re.compile(
     r"\W*(?:thứ (?:nhất|hai|ba|tư|năm|sáu),|first(?:ly)?,|second(?:ly)?,|third(?:ly)?,|finally,|cuối cùng,|"
@@ -36,13 +37,16 @@ def retrieve(
     query: np.ndarray | None = None,
     top_k: int | None = None,
     translation: Translation | None = None,
+    terms: Sequence[str] = (),
 ) -> Retrieval:
     """The reranked hits for `question` (written in `language`, detected when not given) and the numbered
     passages the generator is shown. Same-language sentences are ranked with `margin` taken off (see
     `AnswerSettings.same_language_margin`).
 
     `query` is the question's vector when the caller has embedded it already; `top_k` overrides the settings;
-    `translation` is the question in another language, searched and compared with that language's text too.
+    `translation` is the question in another language, searched and compared with that language's text too;
+    `terms` are the question's code-like terms, whose own entries in a reference document come first (see
+    `entries_first`).
     """
     language = language or detect_language(question)
     if query is None:
@@ -51,8 +55,9 @@ def retrieve(
     if translation is not None:
         lexical = translation.language if settings.lexical else None
         found = fuse(found, search(index, translation.text, translation.query, settings.candidates, lexical))
-    hits = rerank(index, found, query, language, margin, translation)
-    return Retrieval(tuple(hits), tuple(passages(hits, top_k or settings.top_k, settings.span_chars)))
+    hits = entries_first(rerank(index, found, query, language, margin, translation), terms)
+    shown = passages(hits, top_k or settings.top_k, settings.span_chars, terms, index.following)
+    return Retrieval(tuple(hits), tuple(shown))
 
 
 def fuse(first: Sequence[Hit], second: Sequence[Hit]) -> list[Hit]:
@@ -113,23 +118,92 @@ def rerank(
     return [hit for _, hit in sorted(ranked, key=lambda pair: -pair[0])]
 
 
-def passages(hits: Sequence[Hit], top_k: int, max_chars: int = 0) -> list[Passage]:
+def entries_first(hits: Sequence[Hit], terms: Sequence[str]) -> list[Hit]:
+    """Hits holding the entry of a term the question names (a heading line that is the term, its paragraph after
+    it: "LoginGraceTime / The server disconnects after …") moved to the front, in their order; in each, the entry
+    becomes the best sentence unless the best one (other than its heading) names a term itself. A manual answers a question about an option
+    in that option's entry, while the sentences closest to the question often belong to a neighbour that mentions
+    it ("… until the LoginGraceTime expires. The default is 10:30:100.", from MaxStartups)."""
+    named = {term.casefold() for term in terms}
+    if not named:
+        return list(hits)
+    entries, others = [], []
+    for hit in hits:
+        entry = _entry(hit.chunk, named)
+        if entry is None:
+            others.append(hit)
+        elif hit.best_sentence != entry - 1 and _names(_sentence(hit.chunk, hit.best_sentence), named):
+            entries.append(hit)
+        else:
+            entries.append(replace(hit, best_sentence=entry))
+    return entries + others
+
+
+def _names(sentence: str, terms: set[str]) -> bool:
+    return any(term in sentence.casefold() for term in terms)
+
+
+def _entry(chunk: Chunk, terms: set[str]) -> int | None:
+    """The first sentence of the paragraph under a heading line that is one of `terms` (None if the chunk has no
+    such heading followed by its paragraph)."""
+    for i in range(len(chunk.sentences) - 1):
+        if is_entry(_sentence(chunk, i), terms) and heading(chunk, i) and joined(chunk, i):
+            return i + 1
+    return None
+
+
+def is_entry(text: str, terms: Sequence[str] | set[str]) -> bool:
+    """`text` opens with a line that is one of `terms` (compared without case): a reference entry's heading."""
+    lines = text.strip().splitlines()
+    return bool(lines) and lines[0].strip().casefold() in {term.casefold() for term in terms}
+
+
+def passages(
+    hits: Sequence[Hit],
+    top_k: int,
+    max_chars: int = 0,
+    terms: Sequence[str] = (),
+    following: Callable[[int], Chunk | None] | None = None,
+) -> list[Passage]:
     """Numbered passages from reranked hits: each hit's best sentence, with a neighbour when it is short, with the
     items of a list that it announces ("proposed three directions. First, …"), and, within `max_chars`, with the
-    heading line just above it and the rest of its paragraph ("MaxAuthTries / Specifies … The default is 6.")."""
+    heading line just above it and the rest of its paragraph ("MaxAuthTries / Specifies … The default is 6.").
+
+    The entry of one of the question's `terms` runs on to the next heading, over blank lines and into the next
+    chunk of its document (`following(row)`), within `ENTRY_CHARS` times `max_chars`: an option's default or its
+    caveat is often its last paragraph."""
     found: dict[tuple[str, int, int], Passage] = {}
     for hit in hits:
-        start, end = _widen(hit.chunk, hit.best_sentence, max_chars)
-        key = (hit.chunk.source, start, end)
+        chunk, best = hit.chunk, hit.best_sentence
+        entry = best > 0 and is_entry(_sentence(chunk, best - 1), terms)
+        limit = max_chars * (ENTRY_CHARS if entry else 1)
+        start, end = _widen(chunk, best, limit, entry)
+        text = chunk.text[start - chunk.start : end - chunk.start]
+        if entry and end == chunk.sentences[-1][1] and following and (after := following(hit.row)):
+            text = text + _run_on(after, end, limit - len(text))
+            end = start + len(text)
+        key = (chunk.source, start, end)
         if key not in found:
-            text = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
-            found[key] = Passage(len(found) + 1, hit.chunk, start, end, text, hit.relevance)
+            found[key] = Passage(len(found) + 1, chunk, start, end, text, hit.relevance)
         if len(found) == top_k:
             break
     return list(found.values())
 
 
-def _widen(chunk: Chunk, best: int, max_chars: int) -> tuple[int, int]:
+def _run_on(chunk: Chunk, offset: int, room: int) -> str:
+    """The text of `chunk` from document offset `offset` (which it covers) through its last whole sentence before a
+    heading, within `room` characters ("" when it covers nothing from there)."""
+    end = offset
+    for i, (a, b) in enumerate(chunk.sentences):
+        if b <= offset:
+            continue
+        if a < offset or heading(chunk, i) or b - offset > room:
+            break
+        end = b
+    return chunk.text[offset - chunk.start : end - chunk.start] if chunk.start <= offset else ""
+
+
+def _widen(chunk: Chunk, best: int, max_chars: int, entry: bool = False) -> tuple[int, int]:
     sentences = chunk.sentences
     start, end = sentences[best]
     last = best + 1 if end - start < SHORT_SENTENCE and best + 1 < len(sentences) else best
@@ -138,7 +212,7 @@ def _widen(chunk: Chunk, best: int, max_chars: int) -> tuple[int, int]:
     first = best - 1 if best > 0 and heading(chunk, best - 1) and joined(chunk, best - 1) else best
     while (
         last + 1 < len(sentences)
-        and joined(chunk, last)
+        and (entry or joined(chunk, last))
         and not heading(chunk, last + 1)
         and sentences[last + 1][1] - sentences[first][0] <= max_chars
     ):

@@ -12,7 +12,7 @@ from rag.engines.protocols import Embedder
 from rag.language import DATE_MARK, HAN, fold
 from rag.records import Passage
 from rag.search.crosslingual import Translation
-from rag.search.retrieve import ENUMERATOR
+from rag.search.retrieve import ENTRY_CHARS, ENUMERATOR, is_entry
 
 _CLAUSE_END = re.compile(r"(?<=[,;:，；：、])\s*")
 LIST_CHARS = 2  # a list cut by a span may grow to this many times the span's length
@@ -115,11 +115,13 @@ def answer_spans(
     embedder: Embedder,
     max_chars: int,
     translation: Translation | None = None,
+    terms: Sequence[str] = (),
 ) -> list[Passage]:
     """Each passage cut to its answering clauses (see `focus`), in retrieval's order and numbered from 1: the
     best-ranked passage holds the answer more often than the one with the single closest clause. A passage written
     in the language of the question's `translation` is cut by its clauses' closeness to the translation.
-    A passage that is only its document's title (a headline chunk) is left out when another one remains."""
+    A passage that is only its document's title (a headline chunk) is left out when another one remains; the entry
+    of one of the question's `terms` is kept whole (retrieval bounded it already)."""
     informative = [p for p in passages if not _same_words(DATE_MARK.sub("", p.text), p.chunk.title)] or passages
 
     def query_for(passage: Passage) -> np.ndarray:
@@ -127,4 +129,7 @@ def answer_spans(
             return translation.query
         return query
 
-    return [replace(focus(p, query_for(p), embedder, max_chars), n=n) for n, p in enumerate(informative, 1)]
+    def limit(passage: Passage) -> int:
+        return max_chars * ENTRY_CHARS if is_entry(passage.text, terms) else max_chars
+
+    return [replace(focus(p, query_for(p), embedder, limit(p)), n=n) for n, p in enumerate(informative, 1)]

@@ -82,6 +82,12 @@ class VectorIndex:
         """The sentence vector rows of chunk `row`."""
         return range(self._starts[row], self._starts[row + 1])
 
+    def following(self, row: int) -> Chunk | None:
+        """The chunk after chunk `row` in its document (chunks are stored in document order), or None."""
+        if row + 1 < len(self.chunks) and self.chunks[row + 1].source == self.chunks[row].source:
+            return self.chunks[row + 1]
+        return None
+
     @property
     def bm25(self) -> BM25:
         """Keyword search over the chunks, built on first use."""
@@ -91,9 +97,14 @@ class VectorIndex:
 
     def holds_term(self, term: str) -> bool:
         """Some chunk holds `term` as written: each of its keyword tokens (words, and adjacent words joined, so
-        "sshd_config" needs "sshd" next to "config") is in the keyword index's vocabulary."""
+        "sshd_config" needs "sshd" next to "config") is in the keyword index's vocabulary. A word may also stand
+        split in two adjacent words, as a PDF hyphenates it at a line break ("LoginGrace-\nTime")."""
         vocabulary = self.bm25.postings
-        return all(token in vocabulary for token in tokenize(term))
+        missing = {token for token in tokenize(term) if token not in vocabulary}
+        if not missing:
+            return True
+        split = {pair.replace("_", "") for pair in vocabulary if "_" in pair and pair.replace("_", "") in missing}
+        return missing <= split
 
     @property
     def languages(self) -> np.ndarray:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from rag.answer.ask import ask
-from rag.answer.decide import NOT_FOUND, decide
-from rag.answer.question import Question
+from rag.answer.decide import NOT_FOUND, decide, gate
+from rag.answer.question import Question, read_question
 from rag.answer.translate import with_translations
 from rag.engines.protocols import Piece
 from rag.ingest.build import index_files
@@ -53,6 +53,8 @@ def test_weak_evidence_is_gated_in_the_question_language(fake_pipeline):
 
 def test_a_term_no_document_holds_is_gated(fake_pipeline):
     assert fake_pipeline.index.holds_term("New_Zealand") and not fake_pipeline.index.holds_term("Zealand_New")
+    # a word a PDF hyphenated at a line break ("Flightless-\nBird") stands as two adjacent words
+    assert fake_pipeline.index.holds_term("FlightlessBird") and not fake_pipeline.index.holds_term("BirdFlightless")
     result = ask("What does the KiwiWatch2 programme count?", fake_pipeline).answer()
     assert result.outcome == Outcome.GATED and result.reason == Reason.UNKNOWN_TERM
     assert result.detail == "no document holds KiwiWatch2" and result.text == NOT_FOUND["en"]
@@ -309,3 +311,13 @@ def test_a_failed_draft_is_written_again_from_the_passage_it_did_not_draw_on(tmp
     assert "first draft failed a check" in result.note()
     unread = load_pipeline(settings.with_(second_reading=False), HashEmbedder(), SecondThoughts())
     assert ask("Where does the kiwi bird live?", unread).answer().outcome == Outcome.QUOTED
+
+
+def test_the_gate_judges_the_strongest_passage_not_the_first(fake_pipeline):
+    found = fake_pipeline.retrieve("What do kiwi birds eat?", top_k=2).passages
+    weak, strong = replace(found[0], relevance=0.1), replace(found[1], relevance=0.9)
+    asked = read_question("What do kiwi birds eat?", 500)
+    settings = fake_pipeline.settings.with_(min_relevance=0.5, min_relevance_same_language=0.55).answer
+    assert gate(asked, [weak, strong], settings) is None  # a term's entry may come first
+    gated = gate(asked, [weak], settings)
+    assert gated is not None and gated.reason == Reason.BELOW_GATE

@@ -334,3 +334,49 @@ def test_a_passage_takes_the_heading_above_it_and_the_rest_of_its_paragraph_with
     )
     narrow = passages([Hit(0, chunk, 0.5, best_sentence=1)], top_k=1, max_chars=60)[0].text
     assert narrow.startswith("MaxAuthTries\nSpecifies") and "default" not in narrow
+
+
+MANUAL = (
+    "MaxStartups\nSpecifies the maximum number of unauthenticated connections. Additional connections are dropped "
+    "until the LoginGraceTime expires. The default is 10:30:100.\nLoginGraceTime\nThe server disconnects after this "
+    "time if the user has not logged in.\n\nThe default is 120 seconds.\nLogLevel\nGives the verbosity level."
+)
+
+
+def _manual_chunk(text: str, start: int = 0) -> Chunk:
+    from rag.ingest.chunk import split_sentences
+
+    spans = tuple((start + a, start + b) for a, b in split_sentences(text))
+    return Chunk("sshd.pdf", start, start + len(text), text, "en", "", None, spans)
+
+
+def test_a_question_naming_a_term_is_shown_that_terms_entry_whole():
+    from rag.records import Hit
+    from rag.search.retrieve import entries_first, passages
+
+    entry_at = MANUAL.index("LoginGraceTime\nThe server")
+    mention = _manual_chunk(MANUAL[:entry_at].rstrip())  # MaxStartups: "… until the LoginGraceTime expires."
+    entry = _manual_chunk(MANUAL[entry_at:], entry_at)
+    ranked = entries_first([Hit(0, mention, 0.7, 2), Hit(1, entry, 0.5, 4)], ["LoginGraceTime", "sshd_config"])
+    assert [hit.row for hit in ranked] == [1, 0]  # the term's own entry first, though less close to the question
+    assert ranked[0].best_sentence == 1 and ranked[1].best_sentence == 2  # a sentence naming the term stays
+    shown = passages(ranked, top_k=1, max_chars=60, terms=["LoginGraceTime"])[0].text
+    assert shown == (
+        "LoginGraceTime\nThe server disconnects after this time if the user has not logged in.\n\n"
+        "The default is 120 seconds."
+    )  # over a blank line and past max_chars, up to the next heading
+    unranked = [Hit(0, mention, 0.7, 2), Hit(1, entry, 0.5, 4)]
+    assert entries_first(unranked, []) == unranked  # no term: retrieval's order stands
+
+
+def test_a_terms_entry_runs_on_into_the_next_chunk_of_its_document():
+    from rag.records import Hit
+    from rag.search.retrieve import passages
+
+    cut = MANUAL.index("The default is 10:30:100.")
+    first, second = _manual_chunk(MANUAL[:cut].rstrip()), _manual_chunk(MANUAL[cut - 30 :], cut - 30)
+    shown = passages([Hit(0, first, 0.6, 1)], 1, 120, ["MaxStartups"], {0: second}.get)[0]
+    assert shown.text.endswith("LoginGraceTime expires. The default is 10:30:100.")
+    assert MANUAL[shown.start : shown.end] == shown.text  # still an exact span of the document
+    alone = passages([Hit(0, first, 0.6, 1)], 1, 120, ["MaxStartups"], {}.get)[0]
+    assert alone.text.endswith("LoginGraceTime expires.")

@@ -378,5 +378,5 @@ def test_a_terms_entry_runs_on_into_the_next_chunk_of_its_document():
     shown = passages([Hit(0, first, 0.6, 1)], 1, 120, ["MaxStartups"], {0: second}.get)[0]
     assert shown.text.endswith("LoginGraceTime expires. The default is 10:30:100.")
     assert MANUAL[shown.start : shown.end] == shown.text  # still an exact span of the document
-    alone = passages([Hit(0, first, 0.6, 1)], 1, 120, ["MaxStartups"], {}.get)[0]
+    alone = passages([Hit(0, first, 0.6, 1)], 1, 120, ["MaxStartups"], lambda row: None)[0]
     assert alone.text.endswith("LoginGraceTime expires.")

@@ -31,6 +31,10 @@ _VERBS_OF_REPORTING = {"said", "says", "stated", "according", "biet"}  # folded:
 _PRONOUNS = {"his", "her", "their", "our", "which", "what", "when", "where", "who"}
 _VIETNAMESE_FUNCTION_WORDS = {"cac", "nhung", "cua", "duoc", "vao", "nay", "cho", "voi", "trong", "theo", "tai"}
 _FUNCTION_WORDS = {"the", "in", "on", "at", "it", "its", "they", "this", "these", "a", "an", "yes", "no", "he", "she"}
+_AUXILIARIES = {"is", "are", "was", "were", "do", "does", "did", "can", "could", "may", "must", "shall", "should"}
+_AUXILIARIES |= {"will", "would", "has", "have", "had"}  # a yes/no question's first word, capitalized: "Did ASEAN …"
+# A sentence that only says yes or no (folded): it answers a yes/no question and has nothing to compare with a source.
+_YES_OR_NO = {"yes", "no", "co", "khong", "dung", "vang", "是", "是的", "不", "不是", "否", "对", "有", "没有"}
 
 
 def cut_off(draft: str) -> bool:
@@ -155,8 +159,8 @@ def subject_pairs(text: str) -> list[tuple[str, str]]:
     name folded (Latin script) or cut to the two characters next to the conjunction (Chinese)."""
     names = list(_NAME.finditer(text))
 
-    def key(name: str) -> str:  # "The ASEAN" is ASEAN
-        return _letters(" ".join(word for word in name.split() if fold(word) not in _FUNCTION_WORDS))
+    def key(name: str) -> str:  # "The ASEAN" and "Did ASEAN" are ASEAN
+        return _letters(" ".join(word for word in name.split() if fold(word) not in _FUNCTION_WORDS | _AUXILIARIES))
 
     pairs = [
         (key(a.group(0)), key(b.group(0)))
@@ -246,8 +250,8 @@ def _tokens(text: str) -> list[str]:
 
 def support(text: str, passages: Sequence[Passage], embedder: Embedder) -> list[float]:
     """For each sentence of `text`, its best cosine to a sentence (or the title) of the passages it cites (all the
-    passages when it cites none)."""
-    found = claims(text)
+    passages when it cites none); a sentence that only says yes or no is left out."""
+    found = [claim for claim in claims(text) if fold(claim.text).strip(" .。!！") not in _YES_OR_NO]
     if not found:
         return []
     units = {p.n: evidence_sentences(p) for p in passages}

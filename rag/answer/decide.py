@@ -34,6 +34,7 @@ from rag.language import written_in
 from rag.records import Chunk, Outcome, Passage, Reason
 
 YEARS = (1800, 2199)  # a bare number in this range may be the year a "when" question asks for
+ASKING = re.compile(r"[?？]\s*$|吗\s*$")  # a reply that is itself a question
 LIST_SEPARATOR = re.compile(r"[,，、;；]|\s(?:and|và|hoặc|or)\s|和|与|及")
 NOT_FOUND = {
     "en": "The documents do not contain the answer to this question.",
@@ -193,8 +194,12 @@ def in_the_question_language(draft: Draft) -> Finding | None:
 
 
 def adds_to_the_question(draft: Draft) -> Finding | None:
-    """Prevents: a non-answer that restates the question ("The summit was held in [1].").
-    Test: tests/unit/test_answers.py::test_decide_names_how_the_answer_came_about."""
+    """Prevents: a non-answer that restates the question ("The summit was held in [1]."), or repeats it as a question.
+    A yes/no question is answered by restating it as a statement ("Giấy phép này không trao quyền …").
+    Tests: tests/unit/test_answers.py::test_decide_names_how_the_answer_came_about,
+    tests/unit/test_answers.py::test_a_yes_no_question_is_answered_by_a_statement_of_it."""
+    if draft.question.kind is Kind.YES_NO and not ASKING.search(draft.words):
+        return None
     if repeats_question(draft.words, draft.question.text):
         return Finding(Reason.RESTATES_QUESTION, "restates the question")
     return None

@@ -19,6 +19,7 @@ class Kind(StrEnum):
     NUMBER = "number"  # how many, how much: a number
     LIST = "list"  # which areas, what are the pillars: two items or more
     ENTITY = "entity"  # who, which country or city: a name
+    YES_NO = "yes_no"  # is it so: yes or no, and why
     OTHER = "other"
 
 
@@ -33,6 +34,10 @@ KINDS = (
     (
         Kind.ENTITY,
         r"\bwho(?:m|se)?\b|\b(?:which|what) (?:country|nation|city|organi[sz]ation|body|ministry|agency|person|company)\b|(?:^|\blà |\bvới |\bcủa )ai\b|\bai (?:đã|là|sẽ|được)\b|(?:nước|quốc gia|thành phố|cơ quan|tổ chức|người) nào|谁|哪(?:个|一)?(?:国家|国|城市|机构|组织|部门|人)",
+    ),
+    (
+        Kind.YES_NO,
+        r"^(?:is|are|was|were|does|do|did|can|could|may|must|shall|should|will|would|has|have|had)\b|(?:không|chưa)\s*[?？]?\s*$|吗\s*[?？]?\s*$|是否|有没有|能否|可否|是不是|能不能|可不可以",
     ),
 )
 

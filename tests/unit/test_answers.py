@@ -7,7 +7,7 @@ from collections.abc import Generator
 import pytest
 
 from rag.answer.ask import Response, doubt
-from rag.answer.checks import least_sure
+from rag.answer.checks import least_sure, support
 from rag.answer.citations import citations_for
 from rag.answer.decide import NOT_FOUND, decide
 from rag.answer.question import Question, read_question
@@ -254,3 +254,42 @@ def test_an_answer_of_the_wrong_kind_or_subject_is_not_kept(question: str, draft
     asked = read_question(question, 200)
     decision = decide(draft, asked, passages, [PARTNER_CHUNK], HashEmbedder(), AnswerSettings(min_support=0.0))
     assert decision.reason == reason, decision.detail
+
+
+@pytest.mark.parametrize(
+    ("question", "draft", "reason"),
+    [
+        (  # restating a yes/no question as a statement answers it
+            "ASEAN và New Zealand có nâng cấp quan hệ lên Đối tác Chiến lược toàn diện không?",
+            "ASEAN và New Zealand có nâng cấp quan hệ lên Đối tác Chiến lược toàn diện [1].",
+            Reason.KEPT,
+        ),
+        ("东盟与新西兰是否升级了关系？", "东盟与新西兰升级了关系[1]。", Reason.KEPT),
+        (
+            "Did ASEAN and New Zealand upgrade relations?",
+            "Yes. ASEAN and New Zealand upgraded relations [1].",
+            Reason.KEPT,
+        ),
+        (  # repeating it as a question does not
+            "Did ASEAN and New Zealand upgrade relations?",
+            "Did ASEAN and New Zealand upgrade relations? [1]",
+            Reason.RESTATES_QUESTION,
+        ),
+        (
+            "When did ASEAN and New Zealand upgrade relations?",
+            "ASEAN and New Zealand upgraded relations [1].",
+            Reason.RESTATES_QUESTION,
+        ),
+    ],
+)
+def test_a_yes_no_question_is_answered_by_a_statement_of_it(question: str, draft: str, reason: Reason) -> None:
+    passages = [Passage(1, PARTNER_CHUNK, 0, len(PARTNERS), PARTNERS, 0.7)]
+    asked = read_question(question, 200)
+    decision = decide(draft, asked, passages, [PARTNER_CHUNK], HashEmbedder(), AnswerSettings(min_support=0.0))
+    assert decision.reason == reason, decision.detail
+
+
+def test_a_sentence_that_only_says_yes_or_no_is_not_compared_with_the_sources() -> None:
+    passages = [Passage(1, PARTNER_CHUNK, 0, len(PARTNERS), PARTNERS, 0.7)]
+    for said in ("Yes.", "Không.", "是的。"):
+        assert len(support(f"{said} ASEAN và New Zealand nâng cấp quan hệ [1].", passages, HashEmbedder())) == 1

@@ -222,13 +222,16 @@ def is_english_word(word: str) -> bool:
     return bool(parts) and all(p in _english_words() or p.rstrip("s") in _english_words() for p in parts)
 
 
+_QUOTED = re.compile(r"[\"“「『]([^\"“”「」『』]{1,60})[\"”」』]")  # a term the answer quotes
 _FILLER = _FUNCTION_WORDS | _VERBS_OF_RESTATING | _VERBS_OF_REPORTING | _PRONOUNS | _VIETNAMESE_FUNCTION_WORDS
 
 
 def repeats_question(text: str, question: str) -> bool:
-    """The answer adds nothing to the question: no number, name or word of substance that the question lacks
-    ("The summit was held in [1]." is a small model's common non-answer)."""
+    """The answer adds nothing to the question: no number, name, quoted term or word of substance that the question
+    lacks ("The summit was held in [1]." is a small model's common non-answer; "on an "as is" basis" is not)."""
     answer, asked = fold(without_markers(text)), fold(question)
+    if any(fold(term).strip() not in asked for term in _QUOTED.findall(without_markers(text))):
+        return False
     asked_tokens = set(_tokens(asked))
     stems = {token[:3] for token in asked_tokens}
     for token in _tokens(answer):

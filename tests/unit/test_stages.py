@@ -120,6 +120,9 @@ def test_citation_numbers_are_parsed_and_invalid_ones_dropped():
 def test_an_answer_that_restates_the_question_is_recognised():
     assert repeats_question("Khi nào ASEAN họp?", "Khi nào ASEAN họp?")
     assert not repeats_question("ASEAN họp năm 2025.", "Khi nào ASEAN họp?")
+    asked = "Phần mềm được cung cấp trên cơ sở nào?"
+    assert not repeats_question('Phần mềm được cung cấp trên cơ sở "as is" [1].', asked)  # a quoted term is new
+    assert repeats_question("Phần mềm được cung cấp trên cơ sở “cơ sở” [1].", asked)  # a quoted word of the question
 
 
 def test_prompt_quotes_passages_as_flat_numbered_data():

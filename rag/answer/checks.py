@@ -12,6 +12,7 @@ import numpy as np
 
 from rag.answer.citations import cited_numbers, without_markers
 from rag.answer.quantities import Quantities, read_quantities
+from rag.answer.question import terms_of
 from rag.answer.support import claims, support_scores
 from rag.engines.protocols import Embedder, Piece
 from rag.ingest.chunk import split_sentences
@@ -93,7 +94,8 @@ def cite_best(
     """A draft that cites nothing, given the marker of the passage that backs it best, if that one backs it well
     enough (`min_support`); otherwise unchanged. Small models often answer well but forget the marker. The passage
     holding most of the draft's dates and numbers, then its names (the question's count as held), is chosen before
-    the most similar one: similarity alone may pick a near-duplicate that lacks the fact."""
+    the most similar one: similarity alone may pick a near-duplicate that lacks the fact. When no passage holds
+    every date and number but two do together, both are cited."""
     if cited_numbers(text) or not passages or not text.strip():
         return text
     words = without_markers(text)
@@ -107,9 +109,19 @@ def cite_best(
     best = min(range(len(passages)), key=lambda i: (*lacks(passages[i]), -scores[i]))
     if scores[best] < min_support:
         return text
+    cited = [passages[best]]
+    if lacks(passages[best])[0]:  # two facts from two passages ("the default is 3 … after 45 seconds")
+        cited += [
+            p for p in passages if p is not passages[best] and not _lacks_quantities(stated, [*cited, p], question)
+        ][:1]
     body = text.rstrip()
     end = body[-1] if body[-1] in ".。!！?？" else ""
-    return f"{body[: len(body) - len(end)]} [{passages[best].n}]{end}"
+    numbers = ", ".join(str(p.n) for p in sorted(cited, key=lambda p: p.n))
+    return f"{body[: len(body) - len(end)]} [{numbers}]{end}"
+
+
+def _lacks_quantities(stated: Quantities, passages: Sequence[Passage], question: str) -> bool:
+    return bool(stated.unsupported(read_quantities(evidence(passages, question))))
 
 
 def unsupported_name(text: str, cited: Sequence[Passage], question: str, language: str = "en") -> str:
@@ -227,10 +239,11 @@ _FILLER = _FUNCTION_WORDS | _VERBS_OF_RESTATING | _VERBS_OF_REPORTING | _PRONOUN
 
 
 def repeats_question(text: str, question: str) -> bool:
-    """The answer adds nothing to the question: no number, name, quoted term or word of substance that the question
-    lacks ("The summit was held in [1]." is a small model's common non-answer; "on an "as is" basis" is not)."""
+    """The answer adds nothing to the question: no number, name, quoted or code-like term or word of substance that
+    the question lacks ("The summit was held in [1]." is a small model's common non-answer; "on an "as is" basis" is not)."""
     answer, asked = fold(without_markers(text)), fold(question)
-    if any(fold(term).strip() not in asked for term in _QUOTED.findall(without_markers(text))):
+    added = [*_QUOTED.findall(without_markers(text)), *terms_of(without_markers(text))]
+    if any(fold(term).strip() not in asked for term in added):
         return False
     asked_tokens = set(_tokens(asked))
     stems = {token[:3] for token in asked_tokens}

@@ -27,7 +27,7 @@ class Kind(StrEnum):
 KINDS = (
     (
         Kind.DATE,
-        r"^when\b|\b(?:what|which) (?:year|date|month|day)s?\b|khi nào|bao giờ|lúc nào|(?:năm|ngày|tháng|thời gian|giai đoạn) nào|何时|什么时候|哪一?年|哪一?天|何年|几月|什么日期",
+        r"^when (?:is|are|was|were|do|does|did|will|would|can|could|has|have|had|shall|should|must|may)\b|\b(?:what|which) (?:year|date|month|day)s?\b|khi nào|bao giờ|lúc nào|(?:năm|ngày|tháng|thời gian|giai đoạn) nào|何时|什么时候|哪一?年|哪一?天|何年|几月|什么日期",
     ),
     (Kind.NUMBER, r"\bhow (?:many|much)\b|bao nhiêu|(?<!thứ )\bmấy\b|多少|几[个项次位名家国]"),
     (Kind.LIST, r"\b(?:what|which) (?:are|were) the\b|\bwhich \w+s\b|(?:những|các) [^?]* nào|gồm những|哪些"),

@@ -169,8 +169,8 @@ def passages(
     items of a list that it announces ("proposed three directions. First, …"), and, within `max_chars`, with the
     heading line just above it and the rest of its paragraph ("MaxAuthTries / Specifies … The default is 6.").
 
-    The entry of one of the question's `terms` runs on to the next heading, over blank lines and into the next
-    chunk of its document (`following(row)`), within `ENTRY_CHARS` times `max_chars`: an option's default or its
+    The entry of one of the question's `terms` runs on to the next heading, over blank lines and into the chunks
+    that follow it in its document (`following(row)`), within `ENTRY_CHARS` times `max_chars`: an option's default or its
     caveat is often its last paragraph."""
     found: dict[tuple[str, int, int], Passage] = {}
     for hit in hits:
@@ -179,9 +179,12 @@ def passages(
         limit = max_chars * (ENTRY_CHARS if entry else 1)
         start, end = _widen(chunk, best, limit, entry)
         text = chunk.text[start - chunk.start : end - chunk.start]
-        if entry and end == chunk.sentences[-1][1] and following and (after := following(hit.row)):
-            text = text + _run_on(after, end, limit - len(text))
-            end = start + len(text)
+        row, last = hit.row, chunk
+        while entry and end == last.sentences[-1][1] and following and (after := following(row)):
+            more = _run_on(after, end, limit - len(text))
+            if not more:
+                break
+            text, end, row, last = text + more, end + len(more), row + 1, after
         key = (chunk.source, start, end)
         if key not in found:
             found[key] = Passage(len(found) + 1, chunk, start, end, text, hit.relevance)

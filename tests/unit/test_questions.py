@@ -83,6 +83,7 @@ def test_clean_question_output_is_printable_trimmed_and_stable(question):
     ("question", "kind"),
     [
         ("When did Luxon visit Vietnam?", Kind.DATE),
+        ("When ForceCommand is used, which variable holds the original command?", Kind.OTHER),  # a condition
         ("In which year did Vietnam and New Zealand establish their Strategic Partnership?", Kind.DATE),
         ("Việt Nam và New Zealand thiết lập quan hệ ngoại giao vào năm nào?", Kind.DATE),
         ("越南和新西兰设定在哪一年实现目标?", Kind.DATE),

@@ -123,6 +123,9 @@ def test_an_answer_that_restates_the_question_is_recognised():
     asked = "Phần mềm được cung cấp trên cơ sở nào?"
     assert not repeats_question('Phần mềm được cung cấp trên cơ sở "as is" [1].', asked)  # a quoted term is new
     assert repeats_question("Phần mềm được cung cấp trên cơ sở “cơ sở” [1].", asked)  # a quoted word of the question
+    renamed = "HostbasedAcceptedAlgorithms 这个选项以前叫什么？"
+    assert not repeats_question("HostbasedAcceptedAlgorithms 这个选项以前叫 HostbasedAcceptedKeyTypes。[1]", renamed)
+    assert repeats_question("HostbasedAcceptedAlgorithms 这个选项以前叫 HostbasedAcceptedAlgorithms。", renamed)
 
 
 def test_prompt_quotes_passages_as_flat_numbered_data():

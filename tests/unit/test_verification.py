@@ -274,6 +274,17 @@ def test_a_draft_without_a_marker_cites_the_passage_that_holds_its_numbers():
     assert cite_best(draft, [near, holds], embedder, min_support=0.1).endswith("[2].")
 
 
+def test_a_draft_without_a_marker_whose_numbers_stand_in_two_passages_cites_both():
+    embedder = HashEmbedder()
+    interval = passage(1, "If ClientAliveInterval is set to 15, clients are disconnected after about 45 seconds.", "en")
+    default = passage(2, "ClientAliveCountMax\nSets the number of client alive messages. The default value is 3.", "en")
+    draft = "The default of ClientAliveCountMax is 3; with an interval of 15, clients go after 45 seconds."
+    assert cite_best(draft, [interval, default], embedder, min_support=0.1).endswith("[1, 2].")
+    assert failed_check(cite_best(draft, [interval, default], embedder, 0.1), [interval, default], "?", "en") == ""
+    one = "The default of ClientAliveCountMax is 3."
+    assert cite_best(one, [interval, default], embedder, min_support=0.1).endswith("[2].")
+
+
 def test_a_draft_without_a_marker_cites_the_passage_that_holds_its_names_and_the_question_counts_as_evidence():
     embedder = HashEmbedder()
     dated = passage(1, "Hội nghị JCC lần thứ 6 năm 2018 tổ chức tại Ban thư ký ASEAN ở Jakarta.", "vi")
@@ -380,3 +391,10 @@ def test_a_terms_entry_runs_on_into_the_next_chunk_of_its_document():
     assert MANUAL[shown.start : shown.end] == shown.text  # still an exact span of the document
     alone = passages([Hit(0, first, 0.6, 1)], 1, 120, ["MaxStartups"], lambda row: None)[0]
     assert alone.text.endswith("LoginGraceTime expires.")
+    # an entry over three chunks (small chunks, a long entry): it runs on through each of them
+    cut2 = MANUAL.index("Additional connections")
+    head, middle = _manual_chunk(MANUAL[:cut2].rstrip()), _manual_chunk(MANUAL[cut2 - 20 : cut].rstrip(), cut2 - 20)
+    chunks = {0: middle, 1: second}
+    three = passages([Hit(0, head, 0.6, 1)], 1, 120, ["MaxStartups"], chunks.get)[0]
+    assert three.text.endswith("LoginGraceTime expires. The default is 10:30:100.")
+    assert MANUAL[three.start : three.end] == three.text

@@ -102,6 +102,9 @@ class AnswerSettings:
     # A kept answer is marked as doubtful where the model wrote a word it added to the question with a probability
     # under this (0: never); see eval/REPORT.md.
     doubt_below: float = 0.20
+    # A draft citing only passages less relevant than the best one by more than this (cosine, ranked as retrieval
+    # ranks) took its fact from a weaker source: it is not kept (0: never); see eval/REPORT.md.
+    max_source_gap: float = 0.05
     # A draft that fails a check is written again from the best passage it did not draw on, read alone.
     second_reading: bool = True
     translate_quotes: bool = True  # a quoted passage in another language is shown translated, when that checks out
@@ -115,6 +118,7 @@ class AnswerSettings:
             "min_relevance_same_language",
             "trust_not_found_below",
             "min_support",
+            "max_source_gap",
             "doubt_below",
             "min_translation_similarity",
         )

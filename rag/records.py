@@ -137,6 +137,7 @@ class Reason(StrEnum):
     NAME_NOT_IN_PASSAGES = "name_not_in_passages"  # a name the cited passages do not hold
     WRONG_KIND = "wrong_kind"  # not the kind of answer the question asks for (a date for "when", a number, a list)
     SWAPPED_SUBJECT = "swapped_subject"  # about another pair of names than the question ("Vietnam and …")
+    WEAKER_SOURCE = "weaker_source"  # cites only a passage clearly less relevant than the best one
     UNSUPPORTED_SENTENCE = "unsupported_sentence"  # a sentence its passage does not back
 
 

@@ -65,13 +65,13 @@ class Decision:
 @dataclass(frozen=True)
 class Draft:
     """A draft as the checks read it: its text (invalid markers dropped), its words without markers, the passages
-    it cites, and the question and passages it answers."""
+    it cites, the question and passages it answers, and the settings its checks are tuned by."""
 
     text: str
     question: Question
     passages: tuple[Passage, ...]
     embedder: Embedder
-    min_support: float
+    settings: AnswerSettings
 
     @property
     def words(self) -> str:
@@ -129,7 +129,7 @@ def decide(
         return Decision(Outcome.OVERRULED, Reason.NOT_FOUND_OVERRULED)
     if not cut_off(text) and settings.min_support > 0:  # a forgotten marker is put at the end of a finished draft
         text = cite_best(text, passages, embedder, settings.min_support, question.text, question.language)
-    failed = first_failure(Draft(text, question, tuple(passages), embedder, settings.min_support))
+    failed = first_failure(Draft(text, question, tuple(passages), embedder, settings))
     if failed is None:
         return Decision(Outcome.ANSWERED, Reason.KEPT, text=text)
     if invented := invented_number(raw, question.text, retrieved):
@@ -141,7 +141,7 @@ def decide(
 def strongest(passages: Sequence[Passage], language: str, settings: AnswerSettings) -> Passage:
     """The passage the gate judges by: the most relevant once a passage in the question's own `language` has the
     same-language margin taken off (retrieval ranks this way, but may put a term's entry first)."""
-    return max(passages, key=lambda p: p.relevance - _margin(p, language, settings))
+    return max(passages, key=lambda p: _ranked(p, language, settings))
 
 
 def _margin(passage: Passage, language: str, settings: AnswerSettings) -> float:
@@ -264,13 +264,34 @@ def keeps_the_subject(draft: Draft) -> Finding | None:
 def backed_by_passages(draft: Draft) -> Finding | None:
     """Prevents: a sentence that says something its passage does not, judged by the cross-lingual embedder.
     Test: tests/unit/test_verification.py::test_a_sentence_far_from_its_passage_fails_the_support_check."""
-    if draft.min_support <= 0:
+    minimum = draft.settings.min_support
+    if minimum <= 0:
         return None
     weakest = min(support(draft.text, draft.passages, draft.embedder), default=0.0)
-    if weakest < draft.min_support:
-        detail = f"a sentence is not backed by its passage (similarity {weakest:.2f} < {draft.min_support:.2f})"
+    if weakest < minimum:
+        detail = f"a sentence is not backed by its passage (similarity {weakest:.2f} < {minimum:.2f})"
         return Finding(Reason.UNSUPPORTED_SENTENCE, detail)
     return None
+
+
+def drawn_from_the_best_source(draft: Draft) -> Finding | None:
+    """Prevents: a fact taken from a passage clearly less relevant than the best one, which a small model reads for
+    the fact the question asks about ("the four pillars" answered with another list of the weaker passage); the
+    draft is then read again from the best passage alone (`second_reading`).
+    Test: tests/unit/test_answers.py::test_a_draft_drawn_only_from_a_clearly_weaker_source_is_not_kept."""
+    gap, language = draft.settings.max_source_gap, draft.question.language
+    if gap <= 0 or not draft.cited or draft.passages[0] in draft.cited:  # retrieval's first choice is never weaker
+        return None
+    best = strongest(draft.passages, language, draft.settings)
+    closest = strongest(draft.cited, language, draft.settings)
+    behind = _ranked(best, language, draft.settings) - _ranked(closest, language, draft.settings)
+    if behind > gap:
+        return Finding(Reason.WEAKER_SOURCE, f"cites only [{closest.n}], {behind:.2f} less relevant than [{best.n}]")
+    return None
+
+
+def _ranked(passage: Passage, language: str, settings: AnswerSettings) -> float:
+    return passage.relevance - _margin(passage, language, settings)
 
 
 CHECKS: tuple[Check, ...] = (
@@ -284,5 +305,6 @@ CHECKS: tuple[Check, ...] = (
     names_in_passages,
     answers_the_kind_asked,
     keeps_the_subject,
+    drawn_from_the_best_source,
     backed_by_passages,
 )

@@ -203,6 +203,30 @@ PARTNERS = (
 PARTNER_CHUNK = Chunk("p.txt", 0, len(PARTNERS), PARTNERS, "vi", "ASEAN - New Zealand", "2025-10-28", ((0, 90),))
 
 
+PILLARS = "Hai bên thống nhất bốn trụ cột hợp tác: Hòa bình, Thịnh vượng, Con người và Hành tinh."
+OTHER_LIST = "Hai nước tăng cường hợp tác chính trị, quốc phòng, kinh tế và giáo dục."
+
+
+@pytest.mark.parametrize(
+    ("weaker", "draft", "reason"),
+    [
+        (0.55, "The four pillars are politics, defence, economy and education [2].", Reason.WEAKER_SOURCE),
+        (0.55, "The four pillars are peace, prosperity, people and planet [1].", Reason.KEPT),
+        (0.55, "The pillars are peace and prosperity [1], besides politics [2].", Reason.KEPT),  # cites the best too
+        (0.66, "The four pillars are politics, defence, economy and education [2].", Reason.KEPT),  # close behind
+    ],
+)
+def test_a_draft_drawn_only_from_a_clearly_weaker_source_is_not_kept(weaker: float, draft: str, reason: Reason):
+    best = Chunk("a.txt", 0, len(PILLARS), PILLARS, "vi", "ASEAN - New Zealand", None, ((0, len(PILLARS)),))
+    other = Chunk("b.txt", 0, len(OTHER_LIST), OTHER_LIST, "vi", "Việt Nam - New Zealand", None, ((0, 70),))
+    passages = [Passage(1, best, 0, len(PILLARS), PILLARS, 0.68), Passage(2, other, 0, 70, OTHER_LIST, weaker)]
+    asked = read_question("What are the four pillars of ASEAN–New Zealand cooperation?", 200)
+    decision = decide(draft, asked, passages, [best, other], HashEmbedder(), AnswerSettings(min_support=0.0))
+    assert decision.reason == reason, decision.detail
+    off = decide(draft, asked, passages, [best, other], HashEmbedder(), AnswerSettings(min_support=0, max_source_gap=0))
+    assert off.reason == Reason.KEPT  # the check can be turned off
+
+
 @pytest.mark.parametrize(
     ("question", "draft", "reason"),
     [

@@ -9,6 +9,7 @@ import pytest
 from rag.answer.checks import cite_best, evidence_sentences, invented_number, support, unsupported_name
 from rag.answer.decide import Draft, first_failure
 from rag.answer.question import Question
+from rag.config import AnswerSettings
 from rag.engines.protocols import Embedder
 from rag.records import Chunk, Passage
 from rag.search.spans import clauses, focus
@@ -24,7 +25,8 @@ def failed_check(
     min_support: float = 0.0,
 ) -> str:
     """The detail of the first check `text` fails, "" when it passes them all."""
-    draft = Draft(text, Question(question, language), tuple(passages), embedder or HashEmbedder(), min_support)
+    settings = AnswerSettings(min_support=min_support, max_source_gap=0.0)
+    draft = Draft(text, Question(question, language), tuple(passages), embedder or HashEmbedder(), settings)
     found = first_failure(draft)
     return found.detail if found else ""
 

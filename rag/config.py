@@ -250,6 +250,7 @@ _ENV = {
     "RAG_MIN_RELEVANCE_SAME_LANGUAGE": "min_relevance_same_language",
     "RAG_TRUST_NOT_FOUND_BELOW": "trust_not_found_below",
     "RAG_DOUBT_BELOW": "doubt_below",
+    "RAG_MAX_SOURCE_GAP": "max_source_gap",
     "RAG_THREADS": "threads",
     "RAG_EMBED_INT8": "embed_int8",
     "RAG_MAX_FILE_MB": "max_file_mb",

@@ -183,10 +183,10 @@ def test_each_piece_carries_the_probability_the_model_gave_it(real_generator):
 
 
 def test_an_answer_the_model_was_unsure_of_is_marked_and_a_copied_one_is_not(real_pipeline):
-    """The four pillars: the 1.5B model writes "peace, prosperity, human rights, and the rule of law", two of them
-    invented, and gives "peace" a probability of 0.13. The year of the ASEAN–Korea upgrade is copied with certainty."""
+    """Whom Luxon held talks with: the 1.5B model writes "Nguyễn Minh Chính" for Phạm Minh Chính and gives "Nguyễn"
+    a probability of 0.13. The year of the ASEAN–Korea upgrade is copied with certainty."""
     unsure = ask(
-        "What are the four pillars of cooperation agreed at the ASEAN–New Zealand Commemorative Summit?", real_pipeline
+        "Trong chuyến thăm chính thức Việt Nam năm 2025, Thủ tướng Christopher Luxon hội đàm với ai?", real_pipeline
     )
     assert unsure.answer().outcome == Outcome.ANSWERED and unsure.answer().doubt, unsure.answer().text
     sure = ask("Quan hệ ASEAN - Hàn Quốc được nâng cấp lên Đối tác Chiến lược toàn diện vào năm nào?", real_pipeline)

@@ -161,6 +161,9 @@ def test_settings_are_validated_with_the_bad_value_named(monkeypatch):
     assert load_settings().search.top_k == 3
     monkeypatch.setenv("RAG_DOUBT_BELOW", "0")
     assert load_settings().answer.doubt_below == 0.0  # the doubt mark turned off
+    monkeypatch.setenv("RAG_MAX_SOURCE_GAP", "0")
+    assert load_settings().answer.max_source_gap == 0.0  # the weaker-source check turned off
+    monkeypatch.delenv("RAG_MAX_SOURCE_GAP")
     monkeypatch.setenv("RAG_DOUBT_BELOW", "1.5")
     with pytest.raises(BadSettings, match=r"doubt_below must be within 0..1, got 1.5"):
         load_settings()

@@ -15,7 +15,9 @@ from rag.search.crosslingual import Translation
 from rag.search.retrieve import ENTRY_CHARS, ENUMERATOR, is_entry
 
 _CLAUSE_END = re.compile(r"(?<=[,;:，；：、])\s*")
-LIST_CHARS = 2  # a list cut by a span may grow to this many times the span's length
+LIST_CHARS = 2  # a list, or a sentence that states a condition, cut by a span may grow to this many times its length
+# A sentence that states a condition: cut at a comma, it reads as a rule the document does not make.
+CONDITION = re.compile(r"\b(?:if|unless|provided that|nếu|trừ khi)\b|如果|假如|若|除非", re.IGNORECASE)
 
 
 def clauses(text: str, min_chars: int = 30) -> list[tuple[int, int]]:
@@ -63,6 +65,22 @@ def announced_list(text: str, spans: Sequence[tuple[int, int]], first: int, last
     return last
 
 
+def whole_condition(passage: Passage, start: int, end: int, max_chars: int) -> tuple[int, int]:
+    """The cut `start`..`end` of the passage's text grown to the whole sentences it cuts when they state a condition
+    ("If the Larger Work is …, this License permits …"; "… are reinstated if …, and You become compliant prior to
+    30 days …"), while it stays within `max_chars`: a condition without its consequence, or a consequence without
+    its condition, says what the document does not."""
+    sentences = [(a - passage.start, b - passage.start) for a, b in passage.chunk.sentences]
+    cut = [(a, b) for a, b in sentences if a < end and b > start]
+    if not cut:
+        return start, end
+    first, last = max(0, min(a for a, _ in cut)), min(len(passage.text), max(b for _, b in cut))
+    whole = passage.text[first:last]
+    if (first, last) == (start, end) or len(whole) > max_chars or not CONDITION.search(whole):
+        return start, end
+    return min(first, start), max(last, end)
+
+
 def _length(spans: Sequence[tuple[int, int]], first: int, last: int) -> int:
     """Characters from the start of clause `first` to the end of clause `last`."""
     return spans[last][1] - spans[first][0]
@@ -80,7 +98,8 @@ def _same_words(text: str, title: str) -> bool:
 def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: int) -> Passage:
     """The passage cut to its best clause (by cosine to the question vector `query`, each clause embedded with its
     document's title) and the neighbours that fit in `max_chars`, with the rest of a semicolon list that it cuts
-    (see `whole_list`); a passage that fits already is kept whole."""
+    (see `whole_list`), or the rest of a sentence that states a condition (see `whole_condition`); a passage that
+    fits already is kept whole."""
     mark = DATE_MARK.match(passage.text)
     if mark:  # a document's "date yyyy-mm-dd" line is not text to quote; the date is shown apart
         passage = replace(passage, start=passage.start + mark.end(), text=passage.text[mark.end() :])
@@ -104,7 +123,7 @@ def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: in
         first, last = min(first, best), max(last, best)
     first, last = whole_list(passage.text, spans, first, last, LIST_CHARS * max_chars)
     last = announced_list(passage.text, spans, first, last, LIST_CHARS * max_chars)
-    start, end = spans[first][0], spans[last][1]
+    start, end = whole_condition(passage, spans[first][0], spans[last][1], LIST_CHARS * max_chars)
     text = passage.text[start:end].rstrip(",;:，；：、 ")
     return replace(passage, start=passage.start + start, end=passage.start + start + len(text), text=text)
 

@@ -3,6 +3,8 @@ across notations, names across scripts, restatements, and semantic support (with
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -164,6 +166,30 @@ def test_focus_keeps_a_list_separated_by_semicolons_whole_up_to_twice_the_span()
     cut = focus(whole, query, embedder, max_chars=len(text) // 3)  # twice the span is too short for the whole list
     assert cut.text.startswith("Cả hai khu vực") and "phụ nữ" in cut.text and len(cut.text) <= 2 * (len(text) // 3)
     assert text[cut.start : cut.end] == cut.text
+
+
+def test_focus_keeps_a_sentence_that_states_a_condition_whole():
+    embedder = HashEmbedder()
+    rule = (
+        "If the Larger Work is a combination of Covered Software with a work governed by one or more Secondary "
+        "Licenses, and the Covered Software is not Incompatible With Secondary Licenses, this License permits You "
+        "to additionally distribute such Covered Software under the terms of such Secondary License(s)."
+    )
+    fact = (
+        "Mozilla Foundation is the license steward, and except as provided in Section 10.3, no one other than the "
+        "license steward has the right to modify or publish new versions of this License, and each version will "
+        "be given a distinguishing version number."
+    )
+    query = embedder.embed_queries(["Covered Software not Incompatible With Secondary Licenses"])[0]
+    for text in (f"Distribution of a Larger Work. {rule}", fact):
+        bounds = [(m.start(), m.end()) for m in re.finditer(r"[^.]+(?:\.(?=\s|$)|$)\s*", text)]
+        chunk = Chunk("a.txt", 0, len(text), text, "en", "", None, tuple(bounds))
+        span = focus(Passage(1, chunk, 0, len(text), text, 0.7), query, embedder, max_chars=len(rule) // 2 + 10)
+        assert text[span.start : span.end] == span.text
+        if text == fact:  # no condition: cut to its clauses as before
+            assert len(span.text) <= len(rule) // 2 + 10
+        else:  # the condition keeps its consequence
+            assert span.text == rule
 
 
 def test_an_answer_that_echoes_the_question_but_adds_the_fact_is_not_a_restatement():

@@ -19,12 +19,14 @@ RRF_K = 60
 SHORT_SENTENCE = 60  # characters; a shorter best sentence is shown with its neighbour
 LIST_SENTENCES = 4  # items of an announced list shown after the sentence announcing it
 ENTRY_CHARS = 2  # a term's entry is shown whole up to this many times the passage length (see `entries_first`)
-# An ordinal opening a sentence; numbered paragraphs ("3.", "一、") are a document's structure, not a list's items.
+# An ordinal or a lettered item opening a sentence ("Second,", "(b)", "(ii)"); numbered paragraphs ("3.", "一、")
+# are a document's structure, not a list's items.
 ENUMERATOR = re.compile(
     r"\W*(?:thứ (?:nhất|hai|ba|tư|năm|sáu),|first(?:ly)?,|second(?:ly)?,|third(?:ly)?,|finally,|cuối cùng,|"
-    r"第[一二三四五六]，|[一二三四五六]是|首先|其次)",
+    r"第[一二三四五六]，|[一二三四五六]是|首先|其次)|\s*\((?:[a-h]|[ivx]{1,4})\)\s",
     re.IGNORECASE,
 )
+CONNECTIVES = {"or", "and", "hoặc", "và", "或", "或者", "和", "以及"}  # a line of its own between two items
 
 
 def retrieve(
@@ -244,7 +246,11 @@ def joined(chunk: Chunk, i: int) -> bool:
 
 def announces(chunk: Chunk, sentence: int, following: int) -> bool:
     """Sentence `following` is an item of a list that `sentence` announces or continues: it opens with an
-    ordinal ("Thứ nhất,", "Second,", "二是"), or `sentence` ends with a colon."""
+    ordinal or a letter ("Thứ nhất,", "Second,", "二是", "(b)"), `sentence` ends with a colon, or an item ending
+    with a semicolon is followed by a connective line of its own ("(a) …;" then "or" then "(b) …")."""
     (a, b), (c, d) = chunk.sentences[sentence], chunk.sentences[following]
     said = chunk.text[a - chunk.start : b - chunk.start].rstrip()
-    return said.endswith((":", "：")) or bool(ENUMERATOR.match(chunk.text[c - chunk.start : d - chunk.start]))
+    then = chunk.text[c - chunk.start : d - chunk.start]
+    if said.endswith((";", "；")) and then.strip().casefold() in CONNECTIVES:
+        return True
+    return said.endswith((":", "：")) or bool(ENUMERATOR.match(then))

@@ -345,6 +345,26 @@ def test_a_sentence_announcing_a_list_is_shown_with_its_items():
     assert shown.endswith("tăng cường hợp tác văn hóa.")  # both items, not the caption after them
 
 
+def test_a_sentence_announcing_lettered_items_is_shown_with_all_of_them():
+    from rag.records import Hit
+    from rag.search.retrieve import passages
+
+    lines = [
+        "Notwithstanding Section 2.1(b) above, no patent license is granted by a Contributor:",
+        "(a) for any code that a Contributor has removed from Covered Software;",
+        "or",
+        "(b) for infringements caused by the combination of its Contributions with other software; or",
+        "(c) under Patent Claims infringed by Covered Software in the absence of its Contributions.",
+        "2.4. Subsequent Licenses",
+    ]
+    text = "\n".join(lines)
+    starts = [text.index(line) for line in lines]
+    sentences = tuple((a, a + len(line)) for a, line in zip(starts, lines, strict=True))
+    chunk = Chunk("mpl.pdf", 0, len(text), text, "en", "", None, sentences)
+    shown = passages([Hit(0, chunk, 0.7, best_sentence=0)], top_k=1)[0].text
+    assert shown.endswith("in the absence of its Contributions.")  # (a), "or", (b) and (c); not the next heading
+
+
 def test_the_clause_cut_keeps_the_items_an_announcing_clause_introduces():
     text = (
         "Trên tinh thần đó, Thủ tướng nêu 3 định hướng lớn nhằm thúc đẩy Đối tác Chiến lược toàn diện thời gian tới. "

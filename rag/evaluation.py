@@ -88,9 +88,21 @@ def score(item: GoldItem, result: dict[str, Any]) -> dict[str, Any]:
         "gold_rank": rank,
         "cited_gold": len(cited & set(item.sources)),
         "cited": len(cited),
-        "language_ok": written_in(without_markers(result["answer"]), item.lang),
+        "language_ok": wholly_in(result["answer"], item.lang),
         "lead_language_ok": result["abstained"] or written_in(lead_words(result["answer"]), item.lang, names=True),
     }
+
+
+QUOTED = re.compile(r"[“\"]([^”\"]+)[”\"]")
+QUOTED_WORDS = 5  # a quotation this long is a passage quoted, not a term kept in its own language ("as is")
+
+
+def wholly_in(answer: str, language: str) -> bool:
+    """The answer, less its markers, reads as `language`, and so does each passage it quotes: an English sentence
+    quoted untranslated in a Vietnamese answer is not in Vietnamese, however Vietnamese the words around it."""
+    words = without_markers(answer)
+    quotes = [q for q in QUOTED.findall(words) if len(q.split()) >= QUOTED_WORDS or len(q) >= 4 * QUOTED_WORDS]
+    return written_in(words, language) and all(written_in(q, language) for q in quotes)
 
 
 def with_verdicts(row: dict[str, Any], item: GoldItem, shown: str) -> dict[str, Any]:

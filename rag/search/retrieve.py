@@ -27,6 +27,9 @@ ENUMERATOR = re.compile(
     re.IGNORECASE,
 )
 CONNECTIVES = {"or", "and", "hoặc", "và", "或", "或者", "和", "以及"}  # a line of its own between two items
+# A sentence opening this way qualifies the one before it ("However, You may do so only on Your own behalf").
+QUALIFIER = re.compile(r"\W*(?:however|such|tuy nhiên|但是|然而|此类)\b", re.IGNORECASE)
+QUALIFIED_CHARS = 2  # a sentence with its qualifier may grow the passage to this many times its length
 
 
 def retrieve(
@@ -168,8 +171,9 @@ def passages(
     following: Callable[[int], Chunk | None] | None = None,
 ) -> list[Passage]:
     """Numbered passages from reranked hits: each hit's best sentence, with a neighbour when it is short, with the
-    items of a list that it announces ("proposed three directions. First, …"), and, within `max_chars`, with the
-    heading line just above it and the rest of its paragraph ("MaxAuthTries / Specifies … The default is 6.").
+    items of a list that it announces ("proposed three directions. First, …"), within `max_chars` with the heading
+    line just above it and the rest of its paragraph ("MaxAuthTries / Specifies … The default is 6."), and within
+    twice that with a sentence that qualifies its last ("However, You may do so only on Your own behalf").
 
     The entry of one of the question's `terms` runs on to the next heading, over blank lines and into the chunks
     that follow it in its document (`following(row)`), within `ENTRY_CHARS` times `max_chars`: an option's default or its
@@ -222,7 +226,14 @@ def _widen(chunk: Chunk, best: int, max_chars: int, entry: bool = False) -> tupl
         and sentences[last + 1][1] - sentences[first][0] <= max_chars
     ):
         last += 1
+    if qualified(chunk, last) and sentences[last + 1][1] - sentences[first][0] <= QUALIFIED_CHARS * max_chars:
+        last += 1
     return sentences[first][0], sentences[last][1]
+
+
+def qualified(chunk: Chunk, i: int) -> bool:
+    """The sentence after sentence `i`, in the same paragraph, qualifies it ("However, …", "Such description …")."""
+    return joined(chunk, i) and bool(QUALIFIER.match(_sentence(chunk, i + 1)))
 
 
 def _sentence(chunk: Chunk, i: int) -> str:

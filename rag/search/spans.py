@@ -12,12 +12,12 @@ from rag.engines.protocols import Embedder
 from rag.language import DATE_MARK, HAN, fold
 from rag.records import Passage
 from rag.search.crosslingual import Translation
-from rag.search.retrieve import ENTRY_CHARS, ENUMERATOR, is_entry
+from rag.search.retrieve import ENTRY_CHARS, ENUMERATOR, QUALIFIER, is_entry
 
 _CLAUSE_END = re.compile(r"(?<=[,;:，；：、])\s*")
 LIST_CHARS = 2  # a list, or a sentence that states a condition, cut by a span may grow to this many times its length
-# A sentence that states a condition: cut at a comma, it reads as a rule the document does not make.
-CONDITION = re.compile(r"\b(?:if|unless|provided that|nếu|trừ khi)\b|如果|假如|若|除非", re.IGNORECASE)
+# A sentence that states a condition: cut at a comma, it reads as a rule the document does not make. (若干: "several")
+CONDITION = re.compile(r"\b(?:if|unless|provided that|nếu|trừ khi)\b|如果|假如|若(?!干)|除非", re.IGNORECASE)
 
 
 def clauses(text: str, min_chars: int = 30) -> list[tuple[int, int]]:
@@ -81,6 +81,19 @@ def whole_condition(passage: Passage, start: int, end: int, max_chars: int) -> t
     return min(first, start), max(last, end)
 
 
+def with_qualifier(passage: Passage, start: int, end: int, max_chars: int) -> int:
+    """The end of the cut `start`..`end` moved on to the end of the sentence that qualifies the cut, the one it
+    stops in or the next ("However, You may do so only on Your own behalf"; "Such description must be placed in a
+    text file …"), while the cut stays within `max_chars`: a rule without its qualification says more than the
+    document."""
+    sentences = [(a - passage.start, b - passage.start) for a, b in passage.chunk.sentences]
+    a, b = next(((a, b) for a, b in sentences if b > end), (0, 0))
+    between = passage.text[end:a] if a >= end else ""
+    if a <= start or between.strip() or between.count("\n") > 1 or b - start > max_chars:
+        return end
+    return min(b, len(passage.text)) if QUALIFIER.match(passage.text[a:b]) else end
+
+
 def _length(spans: Sequence[tuple[int, int]], first: int, last: int) -> int:
     """Characters from the start of clause `first` to the end of clause `last`."""
     return spans[last][1] - spans[first][0]
@@ -98,8 +111,8 @@ def _same_words(text: str, title: str) -> bool:
 def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: int) -> Passage:
     """The passage cut to its best clause (by cosine to the question vector `query`, each clause embedded with its
     document's title) and the neighbours that fit in `max_chars`, with the rest of a semicolon list that it cuts
-    (see `whole_list`), or the rest of a sentence that states a condition (see `whole_condition`); a passage that
-    fits already is kept whole."""
+    (see `whole_list`), the rest of a sentence that states a condition (see `whole_condition`) and a sentence that
+    qualifies the cut (see `with_qualifier`); a passage that fits already is kept whole."""
     mark = DATE_MARK.match(passage.text)
     if mark:  # a document's "date yyyy-mm-dd" line is not text to quote; the date is shown apart
         passage = replace(passage, start=passage.start + mark.end(), text=passage.text[mark.end() :])
@@ -124,6 +137,7 @@ def focus(passage: Passage, query: np.ndarray, embedder: Embedder, max_chars: in
     first, last = whole_list(passage.text, spans, first, last, LIST_CHARS * max_chars)
     last = announced_list(passage.text, spans, first, last, LIST_CHARS * max_chars)
     start, end = whole_condition(passage, spans[first][0], spans[last][1], LIST_CHARS * max_chars)
+    end = with_qualifier(passage, start, end, LIST_CHARS * max_chars)
     text = passage.text[start:end].rstrip(",;:，；：、 ")
     return replace(passage, start=passage.start + start, end=passage.start + start + len(text), text=text)
 

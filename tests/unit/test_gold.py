@@ -11,7 +11,7 @@ import pytest
 from rag.answer.citations import without_markers
 from rag.config import PROJECT_DIR
 from rag.errors import RagError
-from rag.evaluation import load_gold
+from rag.evaluation import load_gold, wholly_in
 from rag.language import detect_language, fold, written_in
 
 GOLD = PROJECT_DIR / "eval" / "gold.jsonl"
@@ -58,6 +58,28 @@ def test_at_least_20_questions_need_a_fact_stated_only_in_another_language():
 )
 def test_language_counts_the_whole_answer_less_markers_and_names(answer, language, expected):
     assert written_in(without_markers(answer), language) is expected
+    assert wholly_in(answer, language) is expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "language", "expected"),
+    [
+        (
+            "Theo tài liệu: “You may choose to offer, and to charge a fee for, warranty or support. However, You may do"
+            " so only on Your own behalf.” (nguyên văn tiếng Anh, chưa có bản dịch) [1]",
+            "vi",
+            False,
+        ),
+        (
+            "Theo tài liệu: “Bạn có thể thu phí cho bảo hành hoặc hỗ trợ kỹ thuật.” (bản dịch máy từ tiếng Anh) [1]",
+            "vi",
+            True,
+        ),
+        ("Phần mềm được cung cấp trên cơ sở “as is” [1].", "vi", True),  # a term kept in its own words
+    ],
+)
+def test_a_passage_quoted_untranslated_is_not_in_the_askers_language(answer, language, expected):
+    assert wholly_in(answer, language) is expected
 
 
 def test_malformed_gold_line_is_reported_with_its_number(tmp_path):

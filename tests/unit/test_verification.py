@@ -192,6 +192,22 @@ def test_focus_keeps_a_sentence_that_states_a_condition_whole():
             assert span.text == rule
 
 
+@pytest.mark.parametrize(
+    ("sentence", "conditional"),
+    [
+        ("If You become compliant, the rights are reinstated.", True),
+        ("Nếu bên kia không thông báo, quyền được khôi phục.", True),
+        ("若贡献者未通知您，则许可恢复。", True),
+        ("双方签署了若干合作文件。", False),  # 若干, "several", is no condition
+        ("The verifying gift is given.", False),
+    ],
+)
+def test_a_condition_is_recognised_in_each_language(sentence: str, conditional: bool):
+    from rag.search.spans import CONDITION
+
+    assert bool(CONDITION.search(sentence)) is conditional
+
+
 def test_an_answer_that_echoes_the_question_but_adds_the_fact_is_not_a_restatement():
     from rag.answer.checks import repeats_question
 
@@ -363,6 +379,28 @@ def test_a_sentence_announcing_lettered_items_is_shown_with_all_of_them():
     chunk = Chunk("mpl.pdf", 0, len(text), text, "en", "", None, sentences)
     shown = passages([Hit(0, chunk, 0.7, best_sentence=0)], top_k=1)[0].text
     assert shown.endswith("in the absence of its Contributions.")  # (a), "or", (b) and (c); not the next heading
+
+
+def test_a_sentence_that_qualifies_the_one_shown_travels_with_it():
+    from rag.records import Hit
+    from rag.search.retrieve import passages
+
+    lines = [
+        "You may choose to offer, and to charge a fee for, warranty, support, indemnity or liability obligations to "
+        "one or more recipients of Covered Software.",
+        "However, You may do so only on Your own behalf, and not on behalf of any Contributor.",
+        "You must make it absolutely clear that any such warranty is offered by You alone.",
+    ]
+    text = " ".join(lines)
+    starts = [text.index(line) for line in lines]
+    sentences = tuple((a, a + len(line)) for a, line in zip(starts, lines, strict=True))
+    chunk = Chunk("mpl.pdf", 0, len(text), text, "en", "", None, sentences)
+    shown = passages([Hit(0, chunk, 0.7, best_sentence=0)], top_k=1, max_chars=160)[0]
+    assert shown.text == " ".join(lines[:2])  # the qualification, not the sentence after it
+    embedder = HashEmbedder()
+    query = embedder.embed_queries(["may I charge a fee for warranty or support"])[0]
+    cut = focus(shown, query, embedder, max_chars=160)
+    assert cut.text.endswith("not on behalf of any Contributor.") and text[cut.start : cut.end] == cut.text
 
 
 def test_the_clause_cut_keeps_the_items_an_announcing_clause_introduces():

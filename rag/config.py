@@ -105,6 +105,9 @@ class AnswerSettings:
     # A draft citing only passages less relevant than the best one by more than this (cosine, ranked as retrieval
     # ranks) took its fact from a weaker source: it is not kept (0: never); see eval/REPORT.md.
     max_source_gap: float = 0.05
+    # A name of the question is named by a passage that writes a name this close to it (cosine of the two names
+    # embedded alone, across languages: Korea and Hàn Quốc 0.89, Japan and Hàn Quốc 0.76); see `unnamed_party`.
+    min_name_similarity: float = 0.85
     # A draft that fails a check is written again from the best passage it did not draw on, read alone.
     second_reading: bool = True
     translate_quotes: bool = True  # a quoted passage in another language is shown translated, when that checks out
@@ -121,6 +124,7 @@ class AnswerSettings:
             "max_source_gap",
             "doubt_below",
             "min_translation_similarity",
+            "min_name_similarity",
         )
 
     @property

@@ -34,6 +34,7 @@ _VIETNAMESE_FUNCTION_WORDS = {"cac", "nhung", "cua", "duoc", "vao", "nay", "cho"
 _FUNCTION_WORDS = {"the", "in", "on", "at", "it", "its", "they", "this", "these", "a", "an", "yes", "no", "he", "she"}
 _AUXILIARIES = {"is", "are", "was", "were", "do", "does", "did", "can", "could", "may", "must", "shall", "should"}
 _AUXILIARIES |= {"will", "would", "has", "have", "had"}  # a yes/no question's first word, capitalized: "Did ASEAN …"
+_NOT_NAMES = _FUNCTION_WORDS | _AUXILIARIES | _VIETNAMESE_FUNCTION_WORDS  # capitalized, they open a sentence
 # A sentence that only says yes or no (folded): it answers a yes/no question and has nothing to compare with a source.
 _YES_OR_NO = {"yes", "no", "co", "khong", "dung", "vang", "是", "是的", "不", "不是", "否", "对", "有", "没有"}
 
@@ -169,17 +170,62 @@ _HAN_PAIR = re.compile(f"([{HAN}]{{2}})(?:与|和|同|及)([{HAN}]{{2}})")
 def subject_pairs(text: str) -> list[tuple[str, str]]:
     """The pairs of names a text joins ("ASEAN and New Zealand", "Việt Nam và New Zealand", "东盟与新西兰"), each
     name folded (Latin script) or cut to the two characters next to the conjunction (Chinese)."""
+    pairs = [(_letters(a), _letters(b)) for a, b in named_pairs(text)]
+    return pairs + [(m.group(1), m.group(2)) for m in _HAN_PAIR.finditer(text)]
+
+
+def named_pairs(text: str) -> list[tuple[str, str]]:
+    """The pairs of Latin-script names a text joins, as written less a leading function word ("Did ASEAN and
+    Japan" gives ASEAN and Japan; "Tại JCC" gives JCC)."""
     names = list(_NAME.finditer(text))
-
-    def key(name: str) -> str:  # "The ASEAN" and "Did ASEAN" are ASEAN
-        return _letters(" ".join(word for word in name.split() if fold(word) not in _FUNCTION_WORDS | _AUXILIARIES))
-
-    pairs = [
-        (key(a.group(0)), key(b.group(0)))
+    return [
+        (_bare(a.group(0)), _bare(b.group(0)))
         for a, b in itertools.pairwise(names)
         if _JOINED.fullmatch(text[a.end() : b.start()])
     ]
-    return pairs + [(m.group(1), m.group(2)) for m in _HAN_PAIR.finditer(text)]
+
+
+def _bare(name: str) -> str:
+    return " ".join(word for word in name.split() if fold(word) not in _NOT_NAMES)
+
+
+def unnamed_party(question: str, passages: Sequence[Passage], embedder: Embedder, min_similarity: float) -> str:
+    """The one name of a pair the question joins ("ASEAN and Japan") that no passage names while they name the
+    other ("" if none): the passages are about a neighbouring relation (ASEAN and Korea), not the one asked of.
+
+    A name is named when a passage or its title writes it (folded: "Viet Nam" is Vietnam), or writes a name whose
+    embedding is within `min_similarity` of it, across languages ("Hàn Quốc" is Korea); the first words of a name
+    count alone ("Korea Summit" is named by Korea). Chinese text is not split into names, so a passage in Chinese
+    may name anything and the question is let through.
+    """
+    pairs = named_pairs(question)
+    if not pairs or any(re.search(f"[{HAN}]", p.text) for p in passages):
+        return ""
+    held = {_bare(m.group(0)) for p in passages for text in (p.text, p.chunk.title) for m in _NAME.finditer(text)}
+    held_heads = {head for name in held for head in _heads(name)}
+    written = {_letters(head) for head in held_heads}
+
+    def named(name: str) -> bool:
+        heads = _heads(name)
+        if any(_letters(head) in written for head in heads):
+            return True
+        others = sorted(held_heads)
+        if not others:
+            return False
+        vectors = embedder.embed_documents([*heads, *others])
+        return float(np.max(vectors[: len(heads)] @ vectors[len(heads) :].T)) >= min_similarity
+
+    for pair in pairs:
+        unnamed = [name for name in pair if name and not named(name)]
+        if len(unnamed) == 1:
+            return unnamed[0]
+    return ""
+
+
+def _heads(name: str) -> list[str]:
+    """A name and its first words: "Korea Free Trade Agreement", "Korea Free Trade", …, "Korea"."""
+    words = name.split()
+    return [" ".join(words[:n]) for n in range(len(words), 0, -1)]
 
 
 def swapped_subject(answer: str, question: str) -> str:

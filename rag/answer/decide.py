@@ -22,6 +22,7 @@ from rag.answer.checks import (
     stated_quantities,
     support,
     swapped_subject,
+    unnamed_party,
     unsupported_name,
 )
 from rag.answer.citations import cited_numbers, strip_invalid, without_markers
@@ -109,6 +110,23 @@ def gate(
     shown = math.floor(best.relevance * 1000) / 1000  # rounded down, so it never reads as enough
     detail = f"best passage relevance {shown:.3f} < {needed:.2f}"
     return Decision(Outcome.GATED, Reason.BELOW_GATE, detail, NOT_FOUND[question.language])
+
+
+def names_both_parties(
+    question: Question, passages: Sequence[Passage], embedder: Embedder, settings: AnswerSettings
+) -> Decision | None:
+    """Abstain before the model reads when the question asks of a pair ("ASEAN and Japan") and the passages it
+    would read name one of them and never the other: they are about a neighbouring relation (ASEAN and Korea),
+    and a small model answers from it with the question's names. None lets the model read.
+
+    Prevents: "ASEAN and Japan upgraded their relationship … in 2024 [1]" from a passage about ASEAN and Korea.
+    Tests: tests/pipeline/test_answering.py::test_a_pair_the_passages_name_half_of_is_not_answered,
+    tests/models/test_real_models.py::test_a_name_is_recognised_in_another_language.
+    """
+    if absent := unnamed_party(question.text, passages, embedder, settings.min_name_similarity):
+        detail = f"no passage names {absent}"
+        return Decision(Outcome.GATED, Reason.UNNAMED_PARTY, detail, NOT_FOUND[question.language])
+    return None
 
 
 def decide(

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from rag.answer.ask import ask
+from rag.answer.checks import unnamed_party
 from rag.cli import main
-from rag.config import PROJECT_DIR
+from rag.config import PROJECT_DIR, AnswerSettings
 from rag.engines.llama import LlamaCppGenerator
 from rag.pipeline import load_pipeline, make_embedder
+from rag.records import Chunk, Passage
 from tests.conftest import ASEAN_NZ, SEEDS
 
 CSP_SOURCES = {"000_ce3c90c106d94d56.txt", "002_a06ca1df537d2285.txt"}  # both report the 2025 upgrade
@@ -108,3 +110,13 @@ def test_the_int8_encoder_ranks_a_cross_lingual_pair_and_names_itself(real_setti
     )
     assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-4)
     assert docs[0] @ query > docs[1] @ query + 0.1
+
+
+def test_a_name_is_recognised_in_another_language(real_embedder):
+    text = "Quan hệ ASEAN - Hàn Quốc được nâng cấp lên Đối tác Chiến lược toàn diện năm 2024."
+    chunk = Chunk("korea.txt", 0, len(text), text, "vi", "ASEAN - Hàn Quốc", None, ((0, len(text)),))
+    korea = [Passage(1, chunk, 0, len(text), text, 0.6)]
+    minimum = AnswerSettings().min_name_similarity
+    assert unnamed_party("When did ASEAN and Japan become partners?", korea, real_embedder, minimum) == "Japan"
+    assert unnamed_party("When did ASEAN and South Korea become partners?", korea, real_embedder, minimum) == ""
+    assert unnamed_party("When was the ASEAN–Korea Summit held?", korea, real_embedder, minimum) == ""

@@ -108,6 +108,9 @@ class AnswerSettings:
     # A name of the question is named by a passage that writes a name this close to it (cosine of the two names
     # embedded alone, across languages: Korea and Hàn Quốc 0.89, Japan and Hàn Quốc 0.76); see `unnamed_party`.
     min_name_similarity: float = 0.85
+    # A one-word name in a Vietnamese passage ("Úc", also a common word) compared as "nước Úc": Australia 0.86,
+    # United States and Mỹ 0.77, the closest of other countries 0.75.
+    min_country_similarity: float = 0.75
     # A draft that fails a check is written again from the best passage it did not draw on, read alone.
     second_reading: bool = True
     translate_quotes: bool = True  # a quoted passage in another language is shown translated, when that checks out
@@ -125,6 +128,7 @@ class AnswerSettings:
             "doubt_below",
             "min_translation_similarity",
             "min_name_similarity",
+            "min_country_similarity",
         )
 
     @property

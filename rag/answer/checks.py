@@ -20,7 +20,8 @@ from rag.language import DATE_MARK, HAN, fold
 from rag.records import Chunk, Passage
 
 _LATIN = "0-9A-Za-z\u00c0-\u024f\u1e00-\u1eff'’-"  # Latin letters with Vietnamese diacritics, apostrophes, hyphens
-_NAME = re.compile(f"(?<![{_LATIN}])[A-Z][{_LATIN}]*(?:\\s+[A-Z][{_LATIN}]*)*")  # never runs on into Chinese script
+_CAPITAL = "".join(c for c in map(chr, (*range(0x41, 0x250), *range(0x1E00, 0x1F00))) if c.isupper())  # Ú, Đ, Ấ
+_NAME = re.compile(f"(?<![{_LATIN}])[{_CAPITAL}][{_LATIN}]*(?:\\s+[{_CAPITAL}][{_LATIN}]*)*")  # not into Chinese script
 _LIST_MARK = re.compile(r"\(\d{1,2}\)|(?m:^\s*\d{1,2}[.)]\s)")  # "(1) …", "1. …": the order of a list, not a fact
 _SENTENCE_START = re.compile(r"(?:^|[.!?。！？:]\s*)\W*$")
 # What a finished draft ends with: a sentence's end, a marker, a closing quote; a colon is `failed_check`'s to refuse.
@@ -189,37 +190,52 @@ def _bare(name: str) -> str:
     return " ".join(word for word in name.split() if fold(word) not in _NOT_NAMES)
 
 
-def unnamed_party(question: str, passages: Sequence[Passage], embedder: Embedder, min_similarity: float) -> str:
+def unnamed_party(
+    question: str, passages: Sequence[Passage], embedder: Embedder, min_similarity: float, min_as_country: float
+) -> str:
     """The one name of a pair the question joins ("ASEAN and Japan") that no passage names while they name the
     other ("" if none): the passages are about a neighbouring relation (ASEAN and Korea), not the one asked of.
 
     A name is named when a passage or its title writes it (folded: "Viet Nam" is Vietnam), or writes a name whose
     embedding is within `min_similarity` of it, across languages ("Hàn Quốc" is Korea); the first words of a name
-    count alone ("Korea Summit" is named by Korea). Chinese text is not split into names, so a passage in Chinese
-    may name anything and the question is let through.
+    count alone ("Korea Summit" is named by Korea). A one-word name in a Vietnamese passage is often also a common
+    word ("Úc", "Anh", "Nga"), so it is also compared as "nước Úc" (the country Úc), within `min_as_country`.
+    Chinese text is not split into names, so a passage in Chinese may name anything and the question is let through.
     """
     pairs = named_pairs(question)
     if not pairs or any(re.search(f"[{HAN}]", p.text) for p in passages):
         return ""
-    held = {_bare(m.group(0)) for p in passages for text in (p.text, p.chunk.title) for m in _NAME.finditer(text)}
-    held_heads = {head for name in held for head in _heads(name)}
-    written = {_letters(head) for head in held_heads}
+    needed: dict[str, float] = {}  # a held name, as compared, and the similarity that names a name of the question
+    for passage in passages:
+        for text in (passage.text, passage.chunk.title):
+            for head in (head for name in _held_names(text) for head in _heads(name)):
+                needed[head] = min_similarity
+                if passage.chunk.language == "vi" and " " not in head:
+                    needed.setdefault(f"nước {head}", min_as_country)
+    written = {_letters(held) for held in needed}
 
     def named(name: str) -> bool:
         heads = _heads(name)
         if any(_letters(head) in written for head in heads):
             return True
-        others = sorted(held_heads)
-        if not others:
+        held = list(needed)
+        if not held:
             return False
-        vectors = embedder.embed_documents([*heads, *others])
-        return float(np.max(vectors[: len(heads)] @ vectors[len(heads) :].T)) >= min_similarity
+        vectors = embedder.embed_documents([*heads, *held])
+        best = np.max(vectors[: len(heads)] @ vectors[len(heads) :].T, axis=0)
+        return any(score >= needed[text] for score, text in zip(best, held))
 
     for pair in pairs:
         unnamed = [name for name in pair if name and not named(name)]
         if len(unnamed) == 1:
             return unnamed[0]
     return ""
+
+
+def _held_names(text: str) -> list[str]:
+    """The names a text writes, and each part of a hyphenated one ("ASEAN-Australia-New Zealand")."""
+    names = [_bare(m.group(0)) for m in _NAME.finditer(text)]
+    return [*names, *(part for name in names if "-" in name for part in name.split("-") if part)]
 
 
 def _heads(name: str) -> list[str]:

@@ -123,7 +123,8 @@ def names_both_parties(
     Tests: tests/pipeline/test_answering.py::test_a_pair_the_passages_name_half_of_is_not_answered,
     tests/models/test_real_models.py::test_a_name_is_recognised_in_another_language.
     """
-    if absent := unnamed_party(question.text, passages, embedder, settings.min_name_similarity):
+    names = settings.min_name_similarity, settings.min_country_similarity
+    if absent := unnamed_party(question.text, passages, embedder, *names):
         detail = f"no passage names {absent}"
         return Decision(Outcome.GATED, Reason.UNNAMED_PARTY, detail, NOT_FOUND[question.language])
     return None

@@ -116,7 +116,12 @@ def test_a_name_is_recognised_in_another_language(real_embedder):
     text = "Quan hệ ASEAN - Hàn Quốc được nâng cấp lên Đối tác Chiến lược toàn diện năm 2024."
     chunk = Chunk("korea.txt", 0, len(text), text, "vi", "ASEAN - Hàn Quốc", None, ((0, len(text)),))
     korea = [Passage(1, chunk, 0, len(text), text, 0.6)]
-    minimum = AnswerSettings().min_name_similarity
-    assert unnamed_party("When did ASEAN and Japan become partners?", korea, real_embedder, minimum) == "Japan"
-    assert unnamed_party("When did ASEAN and South Korea become partners?", korea, real_embedder, minimum) == ""
-    assert unnamed_party("When was the ASEAN–Korea Summit held?", korea, real_embedder, minimum) == ""
+    minimum = AnswerSettings().min_name_similarity, AnswerSettings().min_country_similarity
+    assert unnamed_party("When did ASEAN and Japan become partners?", korea, real_embedder, *minimum) == "Japan"
+    assert unnamed_party("When did ASEAN and South Korea become partners?", korea, real_embedder, *minimum) == ""
+    assert unnamed_party("When was the ASEAN–Korea Summit held?", korea, real_embedder, *minimum) == ""
+    text = "Hiệp định Thương mại tự do ASEAN - Úc - New Zealand (AANZFTA)"  # Úc is also a common word
+    chunk = Chunk("fta.txt", 0, len(text), text, "vi", "", None, ((0, len(text)),))
+    fta = [Passage(1, chunk, 0, len(text), text, 0.6)]
+    assert unnamed_party("Did ASEAN and Australia review their FTA?", fta, real_embedder, *minimum) == ""
+    assert unnamed_party("Did ASEAN and Japan review their FTA?", fta, real_embedder, *minimum) == "Japan"

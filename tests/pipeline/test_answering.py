@@ -327,8 +327,7 @@ def test_a_pair_the_passages_name_half_of_is_not_answered(tmp_path, settings):
     folder = tmp_path / "relations"
     folder.mkdir()
     (folder / "korea.txt").write_text(
-        "ASEAN and Korea\n\nASEAN and Korea upgraded their relations to a Comprehensive Strategic Partnership in"
-        " 2024.\n",
+        "Partners\n\nThe ASEAN-Korea relations were upgraded to a Comprehensive Strategic Partnership in 2024.\n",
         encoding="utf-8",
     )
     index_files([folder], settings, HashEmbedder())
@@ -338,7 +337,7 @@ def test_a_pair_the_passages_name_half_of_is_not_answered(tmp_path, settings):
     assert (result.outcome, result.reason) == (Outcome.GATED, Reason.UNNAMED_PARTY)
     assert result.detail == "no passage names Japan" and result.text == NOT_FOUND["en"]
     assert generator.prompts == [] and {p.chunk.source for p in result.passages} == {"korea.txt"}
-    asked = ask("When did ASEAN and Korea upgrade their relations?", pipeline).answer()
+    asked = ask("When did ASEAN and Korea upgrade their relations?", pipeline).answer()  # Korea in "ASEAN-Korea"
     assert asked.reason != Reason.UNNAMED_PARTY and len(generator.prompts) == 1
     unrelated = ask("When did Japan and Peru sign a treaty?", pipeline).answer()  # neither is named: not this rule
     assert unrelated.reason != Reason.UNNAMED_PARTY

@@ -184,7 +184,7 @@ class Answer:
             ),
             Outcome.QUOTED: f"the draft failed a check ({self.detail}), so the documents are quoted instead",
             Outcome.OVERRULED: "the model said NOT FOUND, but the passages are relevant enough, so they are quoted",
-            Outcome.GATED: f"no passage is relevant enough to answer from: {self.detail}",
+            Outcome.GATED: f"the passages found do not answer it: {self.detail}",
             Outcome.REFUSED: "the model found no answer in the passages",
             Outcome.INVENTED: f"the draft failed a check ({self.detail}), so the documents are taken not to hold the answer",
         }[self.outcome]

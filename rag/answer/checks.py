@@ -134,20 +134,25 @@ def unsupported_name(text: str, cited: Sequence[Passage], question: str, languag
     English answer from a passage in another language may capitalize its translations ("Commemorative Summit",
     "South Korea"): a word of the English dictionary passes there, while "Kuala Lumpur", found in neither, does not.
     A Latin-script name cannot be looked up in Chinese text ("Luxon" is 卢克松 there), so Chinese passages leave
-    names to the support check.
+    names to the support check. A sentence's first word may be capitalized only by its place ("Khi ASEAN và Hàn
+    Quốc …", "When ASEAN …"): there the name may also be found without it.
     """
     if any(re.search(f"[{HAN}]", p.text) for p in cited):
         return ""
     translated = language == "en" and any(p.chunk.language != language for p in cited)
     written = _letters(evidence(cited, question))
-    for match in _NAME.finditer(text):
-        name = match.group(0)
-        if " " not in name and _SENTENCE_START.search(text[: match.start()]):  # "Thủ tướng …", "At the …"
-            continue
-        words = [re.sub(r"['’]s$", "", w) for w in name.split() if fold(w) not in _FUNCTION_WORDS]  # "Zealand's"
+
+    def lacks(words: Sequence[str]) -> bool:
         runs = _foreign_runs(words) if translated else [words]
-        if any(_letters(" ".join(run)) not in written for run in runs):
-            return " ".join(words)
+        return any(_letters(" ".join(run)) not in written for run in runs)
+
+    for match in _NAME.finditer(text):
+        words = [re.sub(r"['’]s$", "", w) for w in match.group(0).split() if fold(w) not in _FUNCTION_WORDS]
+        if not words or not lacks(words):  # "Zealand's" is Zealand
+            continue
+        if _SENTENCE_START.search(text[: match.start()]) and not lacks(words[1:]):  # "Thủ tướng …", "Khi ASEAN …"
+            continue  # the first word is capitalized by its place in the sentence
+        return " ".join(words)
     return ""
 
 
@@ -215,7 +220,7 @@ def unnamed_party(
     written = {_letters(held) for held in needed}
 
     def named(name: str) -> bool:
-        heads = _heads(name)
+        heads = [*_heads(name), *_heads(name.partition(" ")[2])]  # "Khi ASEAN": capitalized by its place
         if any(_letters(head) in written for head in heads):
             return True
         held = list(needed)
@@ -247,10 +252,13 @@ def _heads(name: str) -> list[str]:
 def swapped_subject(answer: str, question: str) -> str:
     """A pair of names in `answer` that keeps one name of a pair in `question` and puts another in place of the
     other ("Vietnam and New Zealand" for "ASEAN and New Zealand"), as "answer's pair for question's pair"; "" if
-    none. Chinese names match when they share a character ("新西" and "西兰")."""
+    none. Chinese names match when they share a character ("新西" and "西兰"); a name matches one it ends with
+    ("South Korea" and "Korea", "Khi ASEAN" and "ASEAN")."""
 
-    def same(a: str, b: str) -> bool:
-        return a == b or bool(re.fullmatch(f"[{HAN}]+", a + b) and set(a) & set(b))
+    def same(a: str, b: str) -> bool:  # "khiasean" is ASEAN: "Khi" (when) is capitalized by its place
+        if not (a and b):
+            return a == b
+        return a.endswith(b) or b.endswith(a) or bool(re.fullmatch(f"[{HAN}]+", a + b) and set(a) & set(b))
 
     def same_pair(a: tuple[str, str], b: tuple[str, str]) -> bool:
         return (same(a[0], b[0]) and same(a[1], b[1])) or (same(a[0], b[1]) and same(a[1], b[0]))

@@ -336,6 +336,7 @@ def test_a_pair_the_passages_name_half_of_is_not_answered(tmp_path, settings):
     result = ask("When did ASEAN and Japan upgrade their relations?", pipeline).answer()
     assert (result.outcome, result.reason) == (Outcome.GATED, Reason.UNNAMED_PARTY)
     assert result.detail == "no passage names Japan" and result.text == NOT_FOUND["en"]
+    assert result.note() == "the passages found do not answer it: no passage names Japan"
     assert generator.prompts == [] and {p.chunk.source for p in result.passages} == {"korea.txt"}
     asked = ask("When did ASEAN and Korea upgrade their relations?", pipeline).answer()  # Korea in "ASEAN-Korea"
     assert asked.reason != Reason.UNNAMED_PARTY and len(generator.prompts) == 1

@@ -268,6 +268,11 @@ def test_a_draft_drawn_only_from_a_clearly_weaker_source_is_not_kept(weaker: flo
             "New Zealand nâng cấp quan hệ lên đối tác chiến lược toàn diện [1].",
             Reason.WRONG_KIND,
         ),
+        (  # "Khi" (when) is capitalized by its place, not part of a name
+            "Khi nào ASEAN và New Zealand nâng cấp quan hệ?",
+            "Khi ASEAN và New Zealand nâng cấp quan hệ lên Đối tác Chiến lược toàn diện năm 2025 [1].",
+            Reason.KEPT,
+        ),
         ("东盟与新西兰何时升级关系？", "2025年，越南与新西兰升级为全面战略伙伴[1]。", Reason.SWAPPED_SUBJECT),
         ("东盟与新西兰升级为什么关系？", "它们升级为Đối tác Chiến lược toàn diện [1]。", Reason.WRONG_LANGUAGE),
         ("东盟与新西兰何时升级关系？", "2025年，新西兰与东盟升级为全面战略伙伴[1]。", Reason.KEPT),

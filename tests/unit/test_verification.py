@@ -95,6 +95,15 @@ def test_names_must_come_from_the_passages_but_translated_terms_may_be_english_w
     assert unsupported_name("Luxon visited Vietnam", zh, "Who visited?", "en") == ""  # 卢克松: left to support
 
 
+def test_a_word_capitalized_by_its_place_in_the_sentence_is_not_part_of_the_name():
+    text = "Quan hệ ASEAN - Hàn Quốc được nâng cấp lên Đối tác Chiến lược toàn diện năm 2024."
+    korea = [passage(1, text, "vi")]
+    assert unsupported_name("Khi ASEAN và Hàn Quốc nâng cấp quan hệ năm 2024 [1].", korea, "?", "vi") == ""
+    assert unsupported_name("Năm 2024, ASEAN và Hàn Quốc nâng cấp quan hệ [1].", korea, "?", "vi") == ""
+    assert unsupported_name("Khi ASEAN và Nhật Bản nâng cấp quan hệ [1].", korea, "?", "vi") == "Nhật Bản"
+    assert unsupported_name("Ông Kishida và ASEAN nâng cấp quan hệ [1].", korea, "?", "vi") == "Ông Kishida"
+
+
 def test_a_name_of_several_words_is_looked_up_whole_not_word_by_word():
     text = "Thủ tướng Phạm Minh Chính hội đàm với Thủ tướng Luxon theo nguyên tắc bình đẳng."
     talks = [passage(1, text, "vi")]

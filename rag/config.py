@@ -106,7 +106,7 @@ class AnswerSettings:
     # ranks) took its fact from a weaker source: it is not kept (0: never); see eval/REPORT.md.
     max_source_gap: float = 0.05
     # A name of the question is named by a passage that writes a name this close to it (cosine of the two names
-    # embedded alone, across languages: Korea and Hàn Quốc 0.89, Japan and Hàn Quốc 0.76); see `unnamed_party`.
+    # embedded alone, across languages: Korea and Hàn Quốc 0.89, Japan and Hàn Quốc 0.68); see `unnamed_party`.
     min_name_similarity: float = 0.85
     # A one-word name in a Vietnamese passage ("Úc", also a common word) compared as "nước Úc": Australia 0.86,
     # United States and Mỹ 0.77, the closest of other countries 0.75.

@@ -203,7 +203,8 @@ def unnamed_party(
 
     A name is named when a passage or its title writes it (folded: "Viet Nam" is Vietnam), or writes a name whose
     embedding is within `min_similarity` of it, across languages ("Hàn Quốc" is Korea); the first words of a name
-    count alone ("Korea Summit" is named by Korea). A one-word name in a Vietnamese passage is often also a common
+    count alone ("Korea Summit" is named by Korea), and so does a name without its first word, which may be
+    capitalized only by its place in the sentence ("Khi ASEAN"). A one-word name in a Vietnamese passage is often also a common
     word ("Úc", "Anh", "Nga"), so it is also compared as "nước Úc" (the country Úc), within `min_as_country`.
     Chinese text is not split into names, so a passage in Chinese may name anything and the question is let through.
     """

@@ -259,6 +259,8 @@ _ENV = {
     "RAG_TRUST_NOT_FOUND_BELOW": "trust_not_found_below",
     "RAG_DOUBT_BELOW": "doubt_below",
     "RAG_MAX_SOURCE_GAP": "max_source_gap",
+    "RAG_MIN_NAME_SIMILARITY": "min_name_similarity",
+    "RAG_MIN_COUNTRY_SIMILARITY": "min_country_similarity",
     "RAG_THREADS": "threads",
     "RAG_EMBED_INT8": "embed_int8",
     "RAG_MAX_FILE_MB": "max_file_mb",

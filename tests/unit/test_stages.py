@@ -164,6 +164,12 @@ def test_settings_are_validated_with_the_bad_value_named(monkeypatch):
     monkeypatch.setenv("RAG_MAX_SOURCE_GAP", "0")
     assert load_settings().answer.max_source_gap == 0.0  # the weaker-source check turned off
     monkeypatch.delenv("RAG_MAX_SOURCE_GAP")
+    monkeypatch.setenv("RAG_MIN_NAME_SIMILARITY", "1")
+    monkeypatch.setenv("RAG_MIN_COUNTRY_SIMILARITY", "1")
+    answer = load_settings().answer  # only names written alike count
+    assert (answer.min_name_similarity, answer.min_country_similarity) == (1.0, 1.0)
+    monkeypatch.delenv("RAG_MIN_NAME_SIMILARITY")
+    monkeypatch.delenv("RAG_MIN_COUNTRY_SIMILARITY")
     monkeypatch.setenv("RAG_DOUBT_BELOW", "1.5")
     with pytest.raises(BadSettings, match=r"doubt_below must be within 0..1, got 1.5"):
         load_settings()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rag.answer.citations import without_markers
 from rag.config import Settings
 from rag.errors import RagError
-from rag.language import detect_language, fold, written_in
+from rag.language import fold, question_language, written_in
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
@@ -47,7 +47,7 @@ def load_gold(path: Path) -> list[GoldItem]:
             items.append(
                 GoldItem(
                     str(raw["id"]),
-                    str(raw.get("lang") or detect_language(raw["question"])),
+                    str(raw.get("lang") or question_language(raw["question"])),
                     str(raw["question"]),
                     tuple(tuple(group) for group in raw.get("must", [])),
                     tuple(raw.get("sources", [])),

@@ -25,6 +25,17 @@ def detect_language(text: str) -> str:
     return "en"
 
 
+# A code-like token, written alike in every language: RateLimitBurst, journald.conf, Ed25519, Storage=, /run/log
+_CODE = re.compile(f"[^\\s{HAN}]*(?:[a-z][A-Z]|[\\d_./=])[^\\s{HAN}]*")
+
+
+def question_language(text: str) -> str:
+    """The language of a question, judged on its words less the code-like tokens that keep their spelling in every
+    language: "RateLimitIntervalSec 和 RateLimitBurst 的默认值是多少？" is Chinese."""
+    words = _CODE.sub(" ", text)
+    return detect_language(words if re.search(r"[^\W\d_]", words) else text)
+
+
 def fold(text: str) -> str:
     """Lower-case, strip diacritics (đ→d), NFKC, dashes as spaces, single spaces: for loose matching."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("đ", "d")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rag.errors import BadQuestion
-from rag.language import detect_language
+from rag.language import question_language
 
 
 class Kind(StrEnum):
@@ -58,10 +58,11 @@ def kind_of(text: str) -> Kind:
     return next((kind for kind, pattern in KINDS if re.search(pattern, folded)), Kind.OTHER)
 
 
-# A term written the same in every language: an inner capital (LoginGraceTime), an underscore (sshd_config), or
-# digits after letters (Ed25519, IPv6); not an ordinal or an amount (26th, 30m), which start with a digit.
+# A term written the same in every language: an inner capital (LoginGraceTime), an underscore (sshd_config), digits
+# after letters (Ed25519, IPv6), or a setting as written in a configuration file (Storage=); not an ordinal or an
+# amount (26th, 30m), which start with a digit.
 _TERM = re.compile(
-    r"(?<![A-Za-z0-9_%])(?:[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+|[A-Za-z]+[0-9][A-Za-z0-9]*)(?![A-Za-z0-9_])"
+    r"(?<![A-Za-z0-9_%])(?:[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+|[A-Za-z]+[0-9][A-Za-z0-9]*|[A-Za-z][A-Za-z0-9]+(?==))(?![A-Za-z0-9_])"
 )
 
 
@@ -81,4 +82,4 @@ def read_question(raw: str, max_chars: int) -> Question:
         raise BadQuestion(f"question is {len(text)} characters long; the limit is {max_chars}")
     if not any(c.isalnum() for c in text):
         raise BadQuestion("question is empty: type a question with words in it")
-    return Question(text, detect_language(text), kind_of(text), terms_of(text))
+    return Question(text, question_language(text), kind_of(text), terms_of(text))

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from rag.errors import UnreadableDocument
-from rag.ingest.pdf import Ocr, read_image, read_pdf
+from rag.ingest.pdf import SHORT_LINE, Ocr, read_image, read_pdf
 from rag.ingest.word import read_docx
 from rag.language import HAN, detect_language
 from rag.records import Document
@@ -85,7 +85,38 @@ def read_text(raw: bytes, path: Path, max_mb: float, max_pages: int) -> tuple[st
     text = decode(raw, path.name)
     if suffix in {".html", ".htm"}:
         text = html_to_text(text)
-    return unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n"), (), ()
+    return unwrap(unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")), (), ()
+
+
+WRAPPED_WIDTH = 100  # characters; a text whose usual line is no longer than this was wrapped by hand
+_LINE_END = tuple(".!?:;…。！？：；=|")  # a sentence's end, a setting heading ("RateLimitBurst="), a table row
+_BLOCK = re.compile(
+    r"\s*(?:[-*+>#]\s|\d+[.)]\s|\||```)"
+)  # a line that opens a list item, quote, heading, table or code
+
+
+def unwrap(text: str) -> str:
+    """A hand-wrapped text (a man page, a licence, a README) with each paragraph's lines joined, as PDF lines are:
+    a line runs on into the next unless it ends a sentence, is short against the text's usual line, or a blank
+    line, a list item, a table row or a code block follows (or it is in a code block). Without it every line would count as a sentence, and a wrapped line as a heading. A text written
+    a paragraph to a line is returned as it is."""
+    lines = text.split("\n")
+    lengths = sorted(len(line.strip()) for line in lines if line.strip())
+    if len(lengths) < 10 or (usual := lengths[len(lengths) * 3 // 4]) > WRAPPED_WIDTH:
+        return text
+    joined, running, code = [], False, False
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        body = line.strip() if running else line.rstrip()
+        code ^= body.lstrip().startswith("```")
+        running = bool(
+            body
+            and following.strip()
+            and not (code or body.endswith(_LINE_END) or _BLOCK.match(following))
+            and len(body.strip()) >= SHORT_LINE * usual
+        )
+        cjk = running and bool(re.match(f"[{HAN}]", body[-1]) or re.match(f"[{HAN}]", following.strip()[0]))
+        joined.append(body + ("" if cjk else " " if running else "\n"))
+    return "".join(joined)[:-1]  # the last line is given no line break of its own
 
 
 def join_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:

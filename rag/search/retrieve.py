@@ -10,7 +10,7 @@ import numpy as np
 
 from rag.config import SearchSettings
 from rag.engines.protocols import Embedder
-from rag.language import detect_language
+from rag.language import question_language
 from rag.records import Chunk, Hit, Passage, Retrieval
 from rag.search.crosslingual import Translation
 from rag.store.vectors import VectorIndex
@@ -53,7 +53,7 @@ def retrieve(
     `terms` are the question's code-like terms, whose own entries in a reference document come first (see
     `entries_first`).
     """
-    language = language or detect_language(question)
+    language = language or question_language(question)
     if query is None:
         query = embedder.embed_queries([question])[0]
     found = search(index, question, query, settings.candidates, language if settings.lexical else None)
@@ -149,18 +149,35 @@ def _names(sentence: str, terms: set[str]) -> bool:
 
 
 def _entry(chunk: Chunk, terms: set[str]) -> int | None:
-    """The first sentence of the paragraph under a heading line that is one of `terms` (None if the chunk has no
-    such heading followed by its paragraph)."""
+    """The first sentence of the paragraph under a heading line that is one of `terms`, or a list of settings that
+    holds one (None if the chunk has no such heading followed by its paragraph)."""
     for i in range(len(chunk.sentences) - 1):
         if is_entry(_sentence(chunk, i), terms) and heading(chunk, i) and joined(chunk, i):
-            return i + 1
+            after = i + 1
+            while after < len(chunk.sentences) - 1 and _settings(_sentence(chunk, after)):  # the heading's next line
+                after += 1
+            return after
     return None
 
 
+_SETTING = re.compile(r"[A-Za-z][\w.-]*=")  # "Storage=": a setting as a configuration manual heads its entry
+
+
 def is_entry(text: str, terms: Sequence[str] | set[str]) -> bool:
-    """`text` opens with a line that is one of `terms` (compared without case): a reference entry's heading."""
+    """`text` opens with a line that is one of `terms` (compared without case), or that lists settings one of which
+    is a term ("RateLimitIntervalSec=, RateLimitBurst="): a reference entry's heading."""
     lines = text.strip().splitlines()
-    return bool(lines) and lines[0].strip().casefold() in {term.casefold() for term in terms}
+    named = {term.casefold() for term in terms}
+    if not lines:
+        return False
+    items = _settings(lines[0])
+    return lines[0].strip().casefold() in named or any(item[:-1].casefold() in named for item in items)
+
+
+def _settings(line: str) -> list[str]:
+    """The settings a heading line lists ("SystemMaxUse=, SystemKeepFree=,"); none when it is not such a list."""
+    items = [item.strip() for item in line.strip().rstrip(",").split(",")]
+    return items if all(_SETTING.fullmatch(item) for item in items) else []
 
 
 def passages(
@@ -244,7 +261,9 @@ def _sentence(chunk: Chunk, i: int) -> str:
 def heading(chunk: Chunk, i: int) -> bool:
     """Sentence `i` is a short line without a sentence's end: a heading, such as an option's name in a manual."""
     line = _sentence(chunk, i).rstrip()
-    return len(line) < SHORT_SENTENCE and not line.endswith(tuple(".!?。！？:：;；…)）\"”'’"))
+    return (len(line) < SHORT_SENTENCE or bool(_settings(line))) and not line.endswith(
+        tuple(".!?。！？:：;；…)）\"”'’")
+    )
 
 
 def joined(chunk: Chunk, i: int) -> bool:

@@ -56,3 +56,37 @@ def test_the_cli_citation_line_shows_the_page_beside_the_file_name(capsys) -> No
     lines = capsys.readouterr().out.splitlines()
     assert "  [1] report.pdf p. 3, chars 812-915  Salinity reached 4.2 g/l." in lines
     assert "  [2] notes.txt:10-40, 2024-05-01  The kiwi lays large eggs." in lines
+
+
+MAN_PAGE = """JOURNALD.CONF(5)                journald.conf                JOURNALD.CONF(5)
+
+OPTIONS
+       All options are configured in the [Journal] section:
+
+       Storage=
+           Controls where to store journal data. One of "volatile",
+           "persistent", "auto" and "none". If "volatile", journal log data
+           will be stored only in memory. Defaults to "auto" in the default
+           journal namespace, and "persistent" in all others.
+
+       RateLimitIntervalSec=, RateLimitBurst=
+           Configures the rate limiting that is applied to all messages
+           generated on the system. Defaults to 10000 messages in 30s.
+"""
+
+
+def test_a_hand_wrapped_text_has_its_paragraphs_joined_and_its_headings_kept() -> None:
+    from rag.ingest.read import unwrap
+
+    text = unwrap(MAN_PAGE)
+    assert 'Controls where to store journal data. One of "volatile", "persistent", "auto" and "none".' in text
+    assert 'in the default journal namespace, and "persistent" in all others.\n' in text
+    assert "\n       Storage=\n" in text and "\n       RateLimitIntervalSec=, RateLimitBurst=\n" in text
+    assert "all messages generated on the system." in text
+    assert text.endswith("Defaults to 10000 messages in 30s.\n")
+    markdown = "Steps to follow when the service is installed on a new machine\n" * 6
+    markdown += "| setting | default value of the setting |\n" * 3 + "- the first item of a long list of items\n" * 3
+    markdown += "```\nsome code that runs on for a whole line of text\nmore code that runs on for a line\n```\n"
+    assert unwrap(markdown).count("\n") == markdown.count("\n") - 5  # the six plain lines, as one
+    one_per_line = "Dòng đầu tiên là một đoạn văn dài, viết trên một dòng, không ngắt tay " * 3 + "\n"
+    assert unwrap(one_per_line * 12) == one_per_line * 12  # a paragraph to a line: left as it is

@@ -32,6 +32,20 @@ def test_question_is_cleaned():
     assert read_question("  Khi nào\x07 ASEAN\n\n họp? 🙂 ", 100).text == "Khi nào ASEAN họp? 🙂"
 
 
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("RateLimitIntervalSec 和 RateLimitBurst 的默认值是多少？", "zh"),  # the option names outweigh the Chinese
+        ("sshd_config 中 PermitRootLogin 的默认值是什么？", "zh"),
+        ("Giá trị mặc định của Storage= là gì?", "vi"),
+        ("What does 和平 mean?", "en"),
+        ("What is /run/log/journal for?", "en"),
+    ],
+)
+def test_a_question_is_read_in_the_language_of_its_words_not_of_its_code_terms(question: str, language: str) -> None:
+    assert read_question(question, 200).language == language
+
+
 def test_gate_asks_more_of_a_passage_in_the_question_language():
     best = Passage(1, Chunk("a.txt", 0, 4, "Câu.", "vi", "", None, ((0, 4),)), 0, 4, "Câu.", 0.52)
     settings = AnswerSettings(min_relevance=0.5, min_relevance_same_language=0.55)
@@ -112,3 +126,4 @@ def test_code_like_terms_are_read_from_the_question_in_any_language() -> None:
     )
     assert read_question("Ed25519 密钥的默认长度是多少位？IPv6呢？", 500).terms == ("Ed25519", "IPv6")
     assert read_question("Who chaired the 26th ASEAN–Korea Summit in 2025 (30m)?", 500).terms == ()
+    assert read_question("Storage= 选项的默认值是什么？", 500).terms == ("Storage",)  # a setting as a file writes it

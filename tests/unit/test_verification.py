@@ -493,3 +493,24 @@ def test_a_terms_entry_runs_on_into_the_next_chunk_of_its_document():
     three = passages([Hit(0, head, 0.6, 1)], 1, 120, ["MaxStartups"], chunks.get)[0]
     assert three.text.endswith("LoginGraceTime expires. The default is 10:30:100.")
     assert MANUAL[three.start : three.end] == three.text
+
+
+JOURNALD = (
+    "Storage=\nControls where to store journal data.\n\n"
+    "RateLimitIntervalSec=, RateLimitBurst=\nConfigures the rate limiting of all messages. Defaults to 10000 messages "
+    "in 30s.\n\nSystemMaxUse=, SystemKeepFree=, SystemMaxFileSize=, SystemMaxFiles=, RuntimeMaxUse=\nEnforce limits."
+)
+
+
+def test_a_settings_heading_of_a_configuration_manual_is_the_entry_of_each_setting_it_lists():
+    from rag.records import Hit
+    from rag.search.retrieve import entries_first, passages
+
+    chunk = _manual_chunk(JOURNALD)
+    ranked = entries_first([Hit(0, chunk, 0.6, 0)], ["RateLimitBurst"])
+    assert ranked[0].best_sentence == 3  # the paragraph under "RateLimitIntervalSec=, RateLimitBurst="
+    shown = passages(ranked, top_k=1, max_chars=200, terms=["RateLimitBurst"])[0].text
+    assert shown.startswith("RateLimitIntervalSec=, RateLimitBurst=\n") and shown.endswith("messages in 30s.")
+    longest = entries_first([Hit(0, chunk, 0.6, 0)], ["SystemMaxFiles"])[0]
+    assert chunk.text[slice(*[x - chunk.start for x in chunk.sentences[longest.best_sentence]])] == "Enforce limits."
+    assert entries_first([Hit(0, chunk, 0.6, 0)], ["Rate"])[0].best_sentence == 0  # not a setting it lists

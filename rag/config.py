@@ -94,8 +94,9 @@ class AnswerSettings:
     # set low enough for a technical manual as well as for news (eval/REPORT.md, both corpora).
     min_relevance: float = 0.37
     min_relevance_same_language: float = 0.42
-    # Between the gate and this relevance (plus the same-language margin) the model's own "not found" is accepted;
-    # above it, it is overruled and the passages are quoted (a small model often misses an answer it was shown).
+    # The model's own "not found" is accepted for a question asking for a fact; for a yes/no question only between
+    # the gate and this relevance (plus the same-language margin): above it, the passages are quoted (a passage
+    # often states the rule without a yes or a no, and a small model then finds nothing to copy).
     trust_not_found_below: float = 0.50
     # Each sentence of a kept answer must come this close (cosine) to a sentence of the passages it cites.
     min_support: float = 0.50

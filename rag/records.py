@@ -126,7 +126,7 @@ class Reason(StrEnum):
     UNKNOWN_TERM = "unknown_term"  # the question names a term (an option, a model) that no document holds
     UNNAMED_PARTY = "unnamed_party"  # the passages name one of the pair the question asks of, never the other
     NOT_FOUND = "not_found"  # the model found no answer, and that was trusted
-    NOT_FOUND_OVERRULED = "not_found_overruled"  # the model found no answer, but the passages are relevant enough
+    NOT_FOUND_OVERRULED = "not_found_overruled"  # the model found no yes or no, but the passages are relevant enough
     CUT_OFF = "cut_off"  # the draft stops mid-sentence
     EMPTY = "empty"  # the draft is only markers
     NO_CITATION = "no_citation"  # the draft cites no passage

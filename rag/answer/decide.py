@@ -142,8 +142,7 @@ def decide(
     hold the answer. The checks run in `CHECKS` order; the first that fails decides."""
     text = strip_invalid(raw.strip(), passages)
     if NOT_FOUND_MARK in text.upper() or text in NOT_FOUND.values():
-        best = strongest(passages, question.language, settings) if passages else None
-        if best and best.relevance < settings.trust_not_found_below + _margin(best, question.language, settings):
+        if trusts_not_found(question, passages, settings):
             return Decision(Outcome.REFUSED, Reason.NOT_FOUND, text=NOT_FOUND[question.language])
         return Decision(Outcome.OVERRULED, Reason.NOT_FOUND_OVERRULED)
     if not cut_off(text) and settings.min_support > 0:  # a forgotten marker is put at the end of a finished draft
@@ -155,6 +154,24 @@ def decide(
         detail = f"{failed.detail}; {invented} is in no retrieved passage"
         return Decision(Outcome.INVENTED, failed.reason, detail, NOT_FOUND[question.language])
     return Decision(Outcome.QUOTED, failed.reason, failed.detail)
+
+
+def trusts_not_found(question: Question, passages: Sequence[Passage], settings: AnswerSettings) -> bool:
+    """The model's NOT FOUND is the answer to a question that asks for a fact (when, who, how many, which): the
+    model read the passages shown and found no such fact in them. A yes/no question's NOT FOUND is trusted only
+    below `trust_not_found_below`: its passage often states the rule without a yes or a no in it, and a small
+    model then finds nothing to copy; the passage is quoted instead.
+
+    Prevents: a passage quoted as the answer to a question the documents do not answer ("In which year was MPL 2.0
+    first published?" answered with its definition of the Secondary Licenses), and a yes/no question refused when
+    its passage says "This License does not grant any rights in the trademarks".
+    Tests: tests/unit/test_answers.py::test_the_models_not_found_is_trusted_for_a_fact_and_weighed_for_a_yes_or_no,
+    tests/pipeline/test_answering.py::test_model_not_found_is_refused_or_overruled_by_its_relevance_bound.
+    """
+    if question.kind is not Kind.YES_NO or not passages:
+        return True
+    best = strongest(passages, question.language, settings)
+    return best.relevance < settings.trust_not_found_below + _margin(best, question.language, settings)
 
 
 def strongest(passages: Sequence[Passage], language: str, settings: AnswerSettings) -> Passage:

@@ -1,8 +1,7 @@
 """The gold-set eval as a regression test (slow): retrieval and the relevance gate, with the real embedder over a
 real index of seeds/, must stay at or above their measured levels.
 
-Both are independent of the generator with the default settings (the model's own "not found" is overruled), so
-they are measured without generating. The answer-level metrics (accuracy, citations, language) come from
+Both are decided before the generator writes, so they are measured without generating. The answer-level metrics (accuracy, citations, language) come from
 `make eval`, which runs every question through the generator.
 """
 

@@ -70,7 +70,8 @@ def test_model_not_found_is_refused_or_overruled_by_its_relevance_bound(fake_pip
     assert result.outcome == Outcome.REFUSED and result.abstained and result.text == NOT_FOUND["en"]
     assert result.draft == "NOT FOUND"
     overruling = replace(pipeline, settings=pipeline.settings.with_(trust_not_found_below=0.0))
-    result = ask("What do kiwi birds eat?", overruling).answer()
+    assert ask("What do kiwi birds eat?", overruling).answer().outcome == Outcome.REFUSED  # asks for a fact
+    result = ask("Do kiwi birds lay large eggs?", overruling).answer()  # a yes or no its passage may hold unsaid
     assert result.outcome == Outcome.OVERRULED and not result.abstained and result.draft == "NOT FOUND"
     assert result.text.startswith("According to the documents: “Kiwi birds The kiwi")
     assert "NOT FOUND" in result.note()

@@ -79,7 +79,6 @@ def test_a_response_read_only_for_its_answer_runs_to_the_end() -> None:
             Reason.CUT_OFF,
             "cut off mid-sentence",
         ),
-        ("NOT FOUND", False, Outcome.OVERRULED, Reason.NOT_FOUND_OVERRULED, ""),
         ("NOT FOUND", True, Outcome.REFUSED, Reason.NOT_FOUND, ""),
     ],
 )
@@ -91,6 +90,17 @@ def test_decide_names_how_the_answer_came_about(draft, trusted, outcome, reason,
         outcome, ""
     )  # "": quote instead
     assert decision.text == expected
+
+
+def test_the_models_not_found_is_trusted_for_a_fact_and_weighed_for_a_yes_or_no() -> None:
+    overruling = AnswerSettings(min_support=0.0, trust_not_found_below=0.0)  # every passage relevant enough
+    fact = decide("NOT FOUND", read_question(QUESTION, 200), PASSAGES, [CHUNK], HashEmbedder(), overruling)
+    assert (fact.outcome, fact.reason, fact.text) == (Outcome.REFUSED, Reason.NOT_FOUND, NOT_FOUND["en"])
+    yes_no = read_question("Did Luxon visit Vietnam in 2024?", 200)
+    weighed = decide("NOT FOUND", yes_no, PASSAGES, [CHUNK], HashEmbedder(), overruling)
+    assert (weighed.outcome, weighed.reason, weighed.text) == (Outcome.OVERRULED, Reason.NOT_FOUND_OVERRULED, "")
+    trusting = AnswerSettings(min_support=0.0, trust_not_found_below=1.0)  # no passage relevant enough
+    assert decide("NOT FOUND", yes_no, PASSAGES, [CHUNK], HashEmbedder(), trusting).outcome is Outcome.REFUSED
 
 
 UNSURE = [

@@ -18,7 +18,7 @@ from rag.store.vectors import VectorIndex
 RRF_K = 60
 SHORT_SENTENCE = 60  # characters; a shorter best sentence is shown with its neighbour
 LIST_SENTENCES = 4  # items of an announced list shown after the sentence announcing it
-ENTRY_CHARS = 2  # a term's entry is shown whole up to this many times the passage length (see `entries_first`)
+ENTRY_CHARS = 3  # a term's entry is shown whole up to this many times the passage length (see `entries_first`)
 # An ordinal or a lettered item opening a sentence ("Second,", "(b)", "(ii)"); numbered paragraphs ("3.", "一、")
 # are a document's structure, not a list's items.
 ENUMERATOR = re.compile(

@@ -79,14 +79,14 @@ test-ui: $(BIN)/rag models
 screenshot: $(BIN)/rag models
 	$(BIN)/python -m pytest -q tests/browser --screenshot docs/ui.png
 
-# Three corpora (the news seeds, with two gold sets; an English manual, eval/manual/; a licence, eval/licence/) in
-# one evaluation index, each gold set reported on its own; `make eval-models` adds the two smaller bundled generators, `make eval-ablations`
-# every ablation.
+# Four corpora (the news seeds, with two gold sets; an English manual as a PDF, eval/manual/; a licence, eval/licence/;
+# a manual page as plain text, eval/config/) in one evaluation index, each gold set reported on its own;
+# `make eval-models` adds the two smaller bundled generators, `make eval-ablations` every ablation.
 EVAL_INDEX := data/eval-index
-EVAL := $(BIN)/rag --index-dir $(EVAL_INDEX) eval --gold eval/gold.jsonl eval/gold_reader.jsonl eval/gold_manual.jsonl eval/gold_licence.jsonl --out eval/results.jsonl --report eval/REPORT.md
+EVAL := $(BIN)/rag --index-dir $(EVAL_INDEX) eval --gold eval/gold.jsonl eval/gold_reader.jsonl eval/gold_manual.jsonl eval/gold_licence.jsonl eval/gold_config.jsonl --out eval/results.jsonl --report eval/REPORT.md
 
 eval-index: install
-	$(BIN)/rag --index-dir $(EVAL_INDEX) index seeds eval/manual/*.pdf eval/licence/*.pdf --quiet
+	$(BIN)/rag --index-dir $(EVAL_INDEX) index seeds eval/manual/*.pdf eval/licence/*.pdf eval/config/*.txt --quiet
 
 eval: eval-index
 	$(EVAL)

@@ -81,7 +81,8 @@ WORD_NUMBER = re.compile(
     r"|mười\s+(?:một|hai|ba|bốn|lăm|sáu|bảy|tám|chín)|thứ\s+(?:hai|ba|tư|năm|sáu|bảy|tám|chín|mười))"
     r"|(?P<en>(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(?:one|two|three|four|five|six|seven|eight|nine))"
     r"|(?P<word>" + "|".join(WORDS) + r")"
-    rf"|(?P<small>một|hai|one|two)(?=\s+(?:{_SCALE})\b))"  # "hai tỷ", "two billion": an amount, not "both"
+    rf"|(?P<small>một|hai|one|two)(?=\s+(?:{_SCALE})\b)"  # "hai tỷ", "two billion": an amount, not "both"
+    r"|(?P<small_en>one|two)(?=\s+(?:second|minute|hour|day|week|month|year|decade|centur)))"  # "one month"
     rf"(?:\s+(?P<scale>{_SCALE}))?\b",
     re.IGNORECASE,
 )
@@ -229,8 +230,8 @@ def _word_value(match: re.Match[str]) -> float:
     if match["en"]:
         tens, unit = match["en"].lower().split("-")
         return _EN_TENS[tens] + _EN_UNITS[unit]
-    if match["small"]:
-        return (_VI_UNITS | _EN_UNITS)[match["small"].lower()]
+    if match["small"] or match["small_en"]:
+        return (_VI_UNITS | _EN_UNITS)[(match["small"] or match["small_en"]).lower()]
     return WORDS[match["word"].lower()]
 
 

@@ -64,6 +64,8 @@ def test_partial_dates_and_periods(text, dates):
         ("1975年", 1975),
         ("cả hai tỷ USD", 2e9),
         ("two billion dollars", 2e9),
+        ("from the default of one month", 1),  # "1 tháng" translates it
+        ("two weeks later", 2),
     ],
 )
 def test_amounts_counts_and_ordinals(text, value):

@@ -125,6 +125,7 @@ class Reason(StrEnum):
     BELOW_GATE = "below_gate"  # no passage was relevant enough to answer from
     UNKNOWN_TERM = "unknown_term"  # the question names a term (an option, a model) that no document holds
     UNNAMED_PARTY = "unnamed_party"  # the passages name one of the pair the question asks of, never the other
+    UNSTATED_ORDINAL = "unstated_ordinal"  # the question's "7th meeting" is in none of the passages' documents
     NOT_FOUND = "not_found"  # the model found no answer, and that was trusted
     NOT_FOUND_OVERRULED = "not_found_overruled"  # the model found no yes or no, but the passages are relevant enough
     CUT_OFF = "cut_off"  # the draft stops mid-sentence

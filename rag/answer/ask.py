@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rag.answer.checks import least_sure
 from rag.answer.citations import citations_for
-from rag.answer.decide import Decision, decide, gate, names_both_parties, unused_passage
+from rag.answer.decide import Decision, decide, gate, names_both_parties, states_the_ordinal, unused_passage
 from rag.answer.prompt import build_prompt
 from rag.answer.question import Question, read_question
 from rag.answer.translate import quote_evidence, translate_passages
@@ -91,9 +91,9 @@ class Reader:
 
 
 def prepare(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> Preparation:
-    """Read the question, retrieve, gate, cut the passages, gate again on the names they hold, and build the
-    prompt; BadQuestion when there is nothing to answer. `history` holds the conversation's earlier questions: a
-    follow-up is searched together with the one it follows."""
+    """Read the question, retrieve, gate, cut the passages, gate again on the names they hold and the ranks their
+    documents state, and build the prompt; BadQuestion when there is nothing to answer. `history` holds the
+    conversation's earlier questions: a follow-up is searched together with the one it follows."""
     started = time.perf_counter()
     settings = pipeline.settings
     asked = read_question(question, settings.answer.max_question_chars)
@@ -124,7 +124,9 @@ def prepare(question: str, pipeline: Pipeline, history: Sequence[str] = ()) -> P
             found.passages, query, pipeline.embedder, settings.search.span_chars, translation, asked.terms
         )
         passages = tuple(spans)
-        gated = names_both_parties(asked, passages, pipeline.embedder, settings.answer)
+        gated = names_both_parties(asked, passages, pipeline.embedder, settings.answer) or states_the_ordinal(
+            asked, passages, pipeline.index.document
+        )
         prompt = None if gated else build_prompt(asked.text, passages, asked.language)
     timings = {"retrieve_s": time.perf_counter() - started}
     return Preparation(asked, translation, found, passages, prompt, gated, started, timings)

@@ -156,6 +156,27 @@ def unsupported_name(text: str, cited: Sequence[Passage], question: str, languag
     return ""
 
 
+# The rank of an event or a member, in each language: "the 7th JCC", "第七届", "第3次", "lần thứ 7"
+_ORDINAL = re.compile(
+    r"第\s*[一二三四五六七八九十百零〇\d]+\s*[届次]|\b\d+(?:st|nd|rd|th)\b"
+    r"|\blần thứ\s+(?:\d+|hai|ba|tư|năm|sáu|bảy|tám|chín|mười)\b",
+    re.IGNORECASE,
+)
+
+
+def unstated_ordinal(question: str, documents: Sequence[str]) -> str:
+    """The first rank the question gives an event or a member ("the 7th JCC", "第七届", "lần thứ 7") that none of
+    `documents` states, in any notation, as a number or a day ("" when each is stated, or the question gives none)."""
+    held = read_quantities(" ".join(documents))
+    stated = held.numbers | {date.day for date in held.dates if date.day}
+    return next((rank for rank in _ORDINAL.findall(question) if not read_quantities(rank).numbers & stated), "")
+
+
+def has_ordinal(question: str) -> bool:
+    """The question gives an event or a member a rank (see `unstated_ordinal`)."""
+    return bool(_ORDINAL.search(question))
+
+
 def names_beyond(text: str, question: str) -> list[str]:
     """The capitalized names (Latin script) in `text` that `question` does not hold: what an answer to "who" or
     "which country" names beyond what was asked ("Vietnam" for "Which country coordinates ASEAN–New Zealand

@@ -16,6 +16,7 @@ from rag.answer.checks import (
     cite_best,
     cut_off,
     evidence,
+    has_ordinal,
     invented_number,
     names_beyond,
     repeats_question,
@@ -23,6 +24,7 @@ from rag.answer.checks import (
     support,
     swapped_subject,
     unnamed_party,
+    unstated_ordinal,
     unsupported_name,
 )
 from rag.answer.citations import cited_numbers, strip_invalid, without_markers
@@ -127,6 +129,26 @@ def names_both_parties(
     if absent := unnamed_party(question.text, passages, embedder, *names):
         detail = f"no passage names {absent}"
         return Decision(Outcome.GATED, Reason.UNNAMED_PARTY, detail, NOT_FOUND[question.language])
+    return None
+
+
+def states_the_ordinal(
+    question: Question, passages: Sequence[Passage], document: Callable[[str], str]
+) -> Decision | None:
+    """Abstain before the model reads when the question gives an event or a member a rank ("the 7th JCC",
+    "第七届", "lần thứ 7") that the documents of the passages (`document(source)`, their whole text) never state:
+    they are about another one of the series, and a small model answers with its date. None lets the model read.
+
+    Prevents: "The 7th ASEAN–New Zealand JCC was held on 2 July 2018 [1]" from the article on the 6th.
+    Tests: tests/unit/test_answers.py::test_a_rank_the_documents_never_state_is_not_answered,
+    tests/pipeline/test_answering.py::test_a_rank_the_documents_never_state_is_not_answered.
+    """
+    if not has_ordinal(question.text):
+        return None
+    documents = [document(source) for source in dict.fromkeys(p.chunk.source for p in passages)]
+    if rank := unstated_ordinal(question.text, documents):
+        detail = f"no document found states {rank}"
+        return Decision(Outcome.GATED, Reason.UNSTATED_ORDINAL, detail, NOT_FOUND[question.language])
     return None
 
 

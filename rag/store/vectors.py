@@ -88,6 +88,11 @@ class VectorIndex:
             return self.chunks[row + 1]
         return None
 
+    def document(self, source: str) -> str:
+        """The text of document `source` as its chunks hold it, its title first ("" when the index lacks it)."""
+        chunks = [chunk for chunk in self.chunks if chunk.source == source]
+        return "\n".join([chunks[0].title, *(chunk.text for chunk in chunks)]) if chunks else ""
+
     @property
     def bm25(self) -> BM25:
         """Keyword search over the chunks, built on first use."""

@@ -343,3 +343,24 @@ def test_a_pair_the_passages_name_half_of_is_not_answered(tmp_path, settings):
     assert asked.reason != Reason.UNNAMED_PARTY and len(generator.prompts) == 1
     unrelated = ask("When did Japan and Peru sign a treaty?", pipeline).answer()  # neither is named: not this rule
     assert unrelated.reason != Reason.UNNAMED_PARTY
+
+
+def test_a_rank_the_documents_never_state_is_not_answered(tmp_path, settings):
+    folder = tmp_path / "meetings"
+    folder.mkdir()
+    (folder / "jcc.txt").write_text(
+        "Joint committee\n\nThe 6th ASEAN-New Zealand Joint Cooperation Committee met in Jakarta on 2 July 2018.\n",
+        encoding="utf-8",
+    )
+    index_files([folder], settings, HashEmbedder())
+    generator = EchoGenerator("The 7th Joint Cooperation Committee met on 2 July 2018 [1].")
+    pipeline = load_pipeline(settings, HashEmbedder(), generator)
+    result = ask("When did the 7th ASEAN-New Zealand Joint Cooperation Committee meet?", pipeline).answer()
+    assert (result.outcome, result.reason, result.detail) == (
+        Outcome.GATED,
+        Reason.UNSTATED_ORDINAL,
+        "no document found states 7th",
+    )
+    assert generator.prompts == [] and result.text == NOT_FOUND["en"]
+    held = ask("When did the 6th ASEAN-New Zealand Joint Cooperation Committee meet?", pipeline).answer()
+    assert held.reason != Reason.UNSTATED_ORDINAL and len(generator.prompts) == 1

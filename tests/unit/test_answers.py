@@ -9,7 +9,7 @@ import pytest
 from rag.answer.ask import Response, doubt
 from rag.answer.checks import least_sure, support
 from rag.answer.citations import citations_for
-from rag.answer.decide import NOT_FOUND, decide
+from rag.answer.decide import NOT_FOUND, decide, states_the_ordinal
 from rag.answer.question import Question, read_question
 from rag.answer.translate import quote_evidence
 from rag.config import AnswerSettings
@@ -332,3 +332,28 @@ def test_a_sentence_that_only_says_yes_or_no_is_not_compared_with_the_sources() 
     passages = [Passage(1, PARTNER_CHUNK, 0, len(PARTNERS), PARTNERS, 0.7)]
     for said in ("Yes.", "Không.", "是的。"):
         assert len(support(f"{said} ASEAN và New Zealand nâng cấp quan hệ [1].", passages, HashEmbedder())) == 1
+
+
+def test_a_rank_the_documents_never_state_is_not_answered() -> None:
+    jcc = "Cuộc họp lần thứ 6 Ủy ban Hợp tác chung ASEAN - New Zealand diễn ra ngày 2/7/2018."
+    texts = {"nz.txt": "JCC\n" + jcc, "summit.txt": "The 26th ASEAN–Korea Summit was held on the 27th."}
+
+    def document(source: str) -> str:
+        return texts[source]
+
+    chunk = Chunk("nz.txt", 0, len(jcc), jcc, "vi", "JCC", None, ((0, len(jcc)),))
+    passages = [Passage(1, chunk, 0, len(jcc), jcc, 0.7)]
+    seventh = states_the_ordinal(
+        read_question("第七届东盟-新西兰联合合作委员会会议是在何时举行的?", 200), passages, document
+    )
+    assert seventh is not None and (seventh.outcome, seventh.reason) == (Outcome.GATED, Reason.UNSTATED_ORDINAL)
+    assert seventh.detail == "no document found states 第七届" and seventh.text == NOT_FOUND["zh"]
+    for held in ("When was the 6th ASEAN–New Zealand JCC held?", "第六届会议在哪里举行?", "JCC lần thứ 6 họp ở đâu?"):
+        assert states_the_ordinal(read_question(held, 200), passages, document) is None
+    assert states_the_ordinal(read_question("When was the JCC held?", 200), passages, document) is None
+    summit = Chunk("summit.txt", 0, 10, "The 26th", "en", "", None, ((0, 10),))
+    on_the_day = [Passage(1, summit, 0, 10, "The 26th", 0.7)]  # "the 27th" of a month: a day the text states
+    assert (
+        states_the_ordinal(read_question("What happened at the 26th summit on the 27th?", 200), on_the_day, document)
+        is None
+    )

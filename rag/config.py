@@ -112,7 +112,8 @@ class AnswerSettings:
     # A one-word name in a Vietnamese passage ("Úc", also a common word) compared as "nước Úc": Australia 0.86,
     # United States and Mỹ 0.77, the closest of other countries 0.75.
     min_country_similarity: float = 0.75
-    # A draft that fails a check is written again from the best passage it did not draw on, read alone.
+    # A draft that fails a check is written again from the best passage it did not draw on, read alone, when that
+    # passage is the best one or within max_source_gap of it (a clearly weaker one answers with whatever it holds).
     second_reading: bool = True
     translate_quotes: bool = True  # a quoted passage in another language is shown translated, when that checks out
     min_translation_similarity: float = 0.70  # cosine a translation needs to its original to be shown

@@ -180,11 +180,12 @@ def _answer(prepared: Preparation, reader: Reader) -> Generator[str, None, Answe
 def read_again(
     draft: str, failed: Decision, prepared: Preparation, reader: Reader, pieces: list[Piece]
 ) -> tuple[Decision, list[Piece]]:
-    """After a draft fails a check, the model reads the best passage it did not draw on alone (two sources side by
-    side are where a small model takes a date from one for the fact of the other); the new draft is kept when it
+    """After a draft fails a check, the model reads the best passage it did not draw on alone, unless that passage
+    is clearly weaker than the best (`unused_passage`): two sources side by side are where a small model takes a
+    date from one for the fact of the other. The new draft is kept when it
     passes every check, else the first decision stands. Returns the decision and the pieces it was made from."""
     question = prepared.question
-    other = unused_passage(draft, prepared.passages, question.text)
+    other = unused_passage(draft, question, prepared.passages, reader.settings)
     if other is None:
         return failed, pieces
     prompt = build_prompt(question.text, (other,), question.language)

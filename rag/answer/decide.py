@@ -39,6 +39,20 @@ from rag.records import Chunk, Outcome, Passage, Reason
 YEARS = (1800, 2199)  # a bare number in this range may be the year a "when" question asks for
 ASKING = re.compile(r"[?？]\s*$|吗\s*$")  # a reply that is itself a question
 LIST_SEPARATOR = re.compile(r"[,，、;；]|\s(?:and|và|hoặc|or)\s|和|与|及")
+SAYS_NOT_FOUND = re.compile(  # a draft that says in its own words that its sources do not give the answer
+    r"\bnot (?:specified|mentioned|stated|given|provided|found|available)\b[^.]{0,20}\b(?:in|by|from) (?:the |any )?"
+    r"(?:given |provided |available )?(?:information|documents?|passages?|sources?|context|text)\b"
+    r"|\b(?:information|documents?|passages?|sources?|context|text) (?:do|does) not (?:specify|mention|state|say"
+    r"|contain|provide|give)\b|\bthere is no (?:information|mention)\b|\bno information (?:is )?(?:about|on|given"
+    r"|provided|available)\b"
+    r"|không (?:được )?(?:đề cập|nêu|nói|cung cấp|chỉ rõ)\b.{0,30}(?:tài liệu|thông tin|văn bản|đoạn văn)"
+    r"|(?:tài liệu|thông tin|văn bản|đoạn văn)[^.]{0,30}không (?:đề cập|nêu|nói|cung cấp|chỉ rõ)"
+    r"|(?:không|chưa) có thông tin"
+    r"|(?:文档|资料|信息|文中|文本|来源|上下文)[^。]{0,12}(?:未|没有|并未)(?:提及|提到|说明|指明|给出|明确)"
+    r"|(?:未|没有|并未)(?:提及|提到|说明|指明|给出|明确)[^。]{0,12}(?:文档|资料|信息|文中|文本|来源)"
+    r"|没有(?:相关)?信息",
+    re.IGNORECASE,
+)
 NOT_FOUND = {
     "en": "The documents do not contain the answer to this question.",
     "vi": "Tài liệu không chứa câu trả lời cho câu hỏi này.",
@@ -163,7 +177,7 @@ def decide(
     """The fate of the model's draft: kept, refused, quoted instead, or taken as a sign that the documents do not
     hold the answer. The checks run in `CHECKS` order; the first that fails decides."""
     text = strip_invalid(raw.strip(), passages)
-    if NOT_FOUND_MARK in text.upper() or text in NOT_FOUND.values():
+    if says_not_found(text):
         if trusts_not_found(question, passages, settings):
             return Decision(Outcome.REFUSED, Reason.NOT_FOUND, text=NOT_FOUND[question.language])
         return Decision(Outcome.OVERRULED, Reason.NOT_FOUND_OVERRULED)
@@ -176,6 +190,23 @@ def decide(
         detail = f"{failed.detail}; {invented} is in no retrieved passage"
         return Decision(Outcome.INVENTED, failed.reason, detail, NOT_FOUND[question.language])
     return Decision(Outcome.QUOTED, failed.reason, failed.detail)
+
+
+def says_not_found(draft: str) -> bool:
+    """The model's NOT FOUND, as the mark the prompt asks for or in its own words ("The maximum length … is not
+    specified in the given information", "Tài liệu không đề cập …", "文档中没有提到 …"); it is then weighed as
+    the mark is (`trusts_not_found`).
+
+    Prevents: "The maximum length of PRETTY_NAME is not specified in the given information [1]." kept as an answer.
+    Test: tests/unit/test_answers.py::test_the_models_not_found_in_its_own_words_is_read_as_not_found.
+    """
+    bare = re.sub(r"[\W_]+", " ", without_markers(draft)).strip()
+    return (
+        NOT_FOUND_MARK in draft
+        or bare.upper() == NOT_FOUND_MARK
+        or draft in NOT_FOUND.values()
+        or bool(SAYS_NOT_FOUND.search(draft))
+    )
 
 
 def trusts_not_found(question: Question, passages: Sequence[Passage], settings: AnswerSettings) -> bool:
@@ -206,18 +237,26 @@ def _margin(passage: Passage, language: str, settings: AnswerSettings) -> float:
     return settings.same_language_margin if passage.chunk.language == language else 0.0
 
 
-def unused_passage(draft: str, passages: Sequence[Passage], question: str) -> Passage | None:
-    """The best-ranked passage that `draft` did not draw on: one it does not cite and that holds none of the dates
-    and numbers it states (None when it drew on every passage, or when there is only one)."""
+def unused_passage(
+    draft: str, question: Question, passages: Sequence[Passage], settings: AnswerSettings
+) -> Passage | None:
+    """The best-ranked passage that `draft` did not draw on (one it does not cite and that holds none of the dates
+    and numbers it states), when it is the best passage or within `max_source_gap` of it; None when the draft drew
+    on every passage, or there is only one. A clearly weaker passage read alone answers with whatever it holds,
+    which `drawn_from_the_best_source` would not keep beside the best one."""
     cited = set(cited_numbers(draft))
     stated = stated_quantities(without_markers(draft))
 
     def drawn_on(passage: Passage) -> bool:
-        held = read_quantities(evidence([passage], question))
+        held = read_quantities(evidence([passage], question.text))
         return passage.n in cited or (bool(stated.dates or stated.numbers) and not stated.unsupported(held))
 
     unused = [p for p in passages if not drawn_on(p)]
-    return unused[0] if len(passages) > 1 and unused else None
+    if len(passages) < 2 or not unused:
+        return None
+    best, language = strongest(passages, question.language, settings), question.language
+    behind = _ranked(best, language, settings) - _ranked(unused[0], language, settings)
+    return unused[0] if unused[0] is passages[0] or behind <= settings.max_source_gap else None
 
 
 def first_failure(draft: Draft) -> Finding | None:

@@ -23,6 +23,9 @@ from rag.records import Document
 from rag.store import storage
 from rag.store.vectors import BuildInfo, SourceFile, VectorIndex, check_compatible
 
+# The version of how a file is read and cut into sentences and chunks; an indexed file read by another version is
+# read again by `rag index`, though its bytes did not change (3: remarks in brackets stay with their sentence).
+READING = 3
 # (phase, file name, done, total): "reading" counts files read (and OCR'd), "embedding" counts characters of text
 # embedded, so that a rate and an ETA mean the same for a text file and a scan.
 Progress = Callable[[str, str, int, int], None]
@@ -94,9 +97,12 @@ def index_files(
 def _read_one(
     given: Path | Document, index: VectorIndex, settings: Settings, report: IndexReport
 ) -> list[tuple[Document, SourceFile]]:
-    """The file loaded with its record when it is new or changed; [] when it is unchanged."""
+    """The file loaded with its record when it is new, changed, or was read by an older version of the reader;
+    [] when it is unchanged."""
     path = _path(given)
     known = index.files.get(path.name)
+    if known and known.reading != READING:  # read by an older version of the reader: read it again
+        known = None
     stat = _stat(path)
     if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
         report.unchanged.append(path.name)
@@ -131,6 +137,7 @@ def _record(doc: Document, path: Path, stat: os.stat_result) -> SourceFile:
         date=doc.date,
         indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
         ocr=doc.ocr,
+        reading=READING,
     )
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from rag.records import Chunk, Document
 
 TokenCounter = Callable[[str], int]
-# A sentence ends at a line break, at 。！？； (no space needed in Chinese), or at .!?… before a space.
-_SENTENCE_END = re.compile(r"\n+|(?<=[。！？；])|(?<=[.!?…])(?=\s)|(?<=[.!?…][\"”’)])(?=\s)")
+# A sentence ends at a line break, at 。！？； (no space needed in Chinese), or at .!?… before a space; a remark in
+# brackets that follows it stays with it ("… mailing list. (For beginners.)", "… chủ trì cuộc họp. (Ảnh: TTXVN)").
+_SENTENCE_END = re.compile(r"\n+|(?<=[。！？；])(?![(（])|(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))(?=\s)(?!\s+[(（])")
 _CLAUSE_END = re.compile(r"(?<=[，,、：:])")
 
 

@@ -173,9 +173,10 @@ def _printable_share(text: str) -> float:
 
 
 def find_title(text: str) -> str:
-    """The first non-empty line without a leading 'date yyyy-mm-dd' marker, cut to its first sentence and to TITLE_CHARS."""
+    """The first non-empty line without a leading 'date yyyy-mm-dd' marker, its spacing collapsed ("OS-RELEASE(5)\t\t
+    os-release"), cut to its first sentence and to TITLE_CHARS."""
     for line in text.splitlines():
-        line = _DATE_LINE.sub("", line).strip()
+        line = " ".join(_DATE_LINE.sub("", line).split())
         if line:
             first = re.split(r"(?<=[.!?。！？])\s", line, maxsplit=1)[0]
             return first if len(first) <= TITLE_CHARS else first[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"

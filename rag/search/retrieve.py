@@ -190,13 +190,15 @@ def passages(
     """Numbered passages from reranked hits: each hit's best sentence, with a neighbour when it is short, with the
     items of a list that it announces ("proposed three directions. First, …"), within `max_chars` with the heading
     line just above it and the rest of its paragraph ("MaxAuthTries / Specifies … The default is 6."), and within
-    twice that with a sentence that qualifies its last ("However, You may do so only on Your own behalf").
+    twice that with a sentence that qualifies its last ("However, You may do so only on Your own behalf"). Of the
+    `top_k` best hits, one that a passage before it already shows whole (the sentence an overlapping chunk repeats)
+    is left out: the model reads one passage rather than the same one twice, and no weaker one in its place.
 
     The entry of one of the question's `terms` runs on to the next heading, over blank lines and into the chunks
     that follow it in its document (`following(row)`), within `ENTRY_CHARS` times `max_chars`: an option's default or its
     caveat is often its last paragraph."""
     found: dict[tuple[str, int, int], Passage] = {}
-    for hit in hits:
+    for hit in hits[:top_k]:
         chunk, best = hit.chunk, hit.best_sentence
         entry = best > 0 and is_entry(_sentence(chunk, best - 1), terms)
         limit = max_chars * (ENTRY_CHARS if entry else 1)
@@ -208,11 +210,9 @@ def passages(
             if not more:
                 break
             text, end, row, last = text + more, end + len(more), row + 1, after
-        key = (chunk.source, start, end)
-        if key not in found:
-            found[key] = Passage(len(found) + 1, chunk, start, end, text, hit.relevance)
-        if len(found) == top_k:
-            break
+        shown = any(p.chunk.source == chunk.source and p.start <= start and end <= p.end for p in found.values())
+        if not shown:  # overlapping chunks find the same sentence: a passage already shown whole is not repeated
+            found[(chunk.source, start, end)] = Passage(len(found) + 1, chunk, start, end, text, hit.relevance)
     return list(found.values())
 
 

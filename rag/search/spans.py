@@ -14,7 +14,7 @@ from rag.records import Passage
 from rag.search.crosslingual import Translation
 from rag.search.retrieve import ENTRY_CHARS, ENUMERATOR, QUALIFIER, is_entry
 
-_CLAUSE_END = re.compile(r"(?<=[,;:，；：、])\s*")
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+|(?<=[，；：、])\s*")  # not inside "http://", "1,5 tỷ" or "10:30"
 LIST_CHARS = 2  # a list, or a sentence that states a condition, cut by a span may grow to this many times its length
 # A sentence that states a condition: cut at a comma, it reads as a rule the document does not make. (若干: "several")
 CONDITION = re.compile(r"\b(?:if|unless|provided that|nếu|trừ khi)\b|如果|假如|若(?!干)|除非", re.IGNORECASE)

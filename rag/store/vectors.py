@@ -50,6 +50,7 @@ class SourceFile:
     date: str | None = None  # the date the document states
     indexed_at: str = ""  # ISO 8601 UTC
     ocr: tuple[tuple[int, float], ...] = ()  # (page, confidence) of each page read by OCR
+    reading: int = 0  # the version of reading and chunking it was indexed with (0: before versions were kept)
 
 
 @dataclass

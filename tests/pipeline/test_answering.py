@@ -289,15 +289,21 @@ def test_a_remembering_embedder_forgets_the_texts_used_longest_ago_beyond_its_ca
 
 
 class SecondThoughts(EchoGenerator):
-    """Misreads two passages side by side (a name from neither); given one passage alone, repeats it with its marker."""
+    """Misreads two passages side by side (a name from neither, citing passage `cites`); given one passage alone,
+    repeats it with its marker."""
+
+    def __init__(self, cites: int = 2) -> None:
+        super().__init__()
+        self.cites = cites
 
     def stream(self, prompt: Prompt) -> Iterator[Piece]:
         self.prompts.append(prompt)
         shown = re.findall(r"^\[(\d+)\] \([^)]*\) (.*)$", prompt.user, re.MULTILINE)
-        yield Piece("It is found in Kuala Lumpur [1]." if len(shown) > 1 else f"{shown[0][1]} [{shown[0][0]}]")
+        misread = f"It is found in Kuala Lumpur [{self.cites}]."
+        yield Piece(misread if len(shown) > 1 else f"{shown[0][1]} [{shown[0][0]}]")
 
 
-def test_a_failed_draft_is_written_again_from_the_passage_it_did_not_draw_on(tmp_path, settings):
+def test_a_failed_draft_is_written_again_from_the_best_passage_when_it_did_not_draw_on_it(tmp_path, settings):
     folder = tmp_path / "birds"
     folder.mkdir()
     (folder / "kiwi.txt").write_text("Kiwi birds\n\nThe kiwi bird lives in New Zealand forests.\n", encoding="utf-8")
@@ -307,11 +313,13 @@ def test_a_failed_draft_is_written_again_from_the_passage_it_did_not_draw_on(tmp
     pipeline = load_pipeline(settings, HashEmbedder(), SecondThoughts())
     result = ask("Where does the kiwi bird live?", pipeline).answer()
     assert (result.outcome, result.reason) == (Outcome.ANSWERED, Reason.KEPT_ON_SECOND_READING)
-    assert result.detail == "Kuala Lumpur is not in the cited passages; read [2] alone"
-    assert result.draft == "It is found in Kuala Lumpur [1]." and [c.n for c in result.citations] == [2]
+    assert result.detail == "Kuala Lumpur is not in the cited passages; read [1] alone"
+    assert result.draft == "It is found in Kuala Lumpur [2]." and [c.n for c in result.citations] == [1]
     assert "first draft failed a check" in result.note()
     unread = load_pipeline(settings.with_(second_reading=False), HashEmbedder(), SecondThoughts())
     assert ask("Where does the kiwi bird live?", unread).answer().outcome == Outcome.QUOTED
+    near = load_pipeline(settings, HashEmbedder(), SecondThoughts(cites=1))  # [2] is as relevant as [1]
+    assert ask("Where does the kiwi bird live?", near).answer().detail.endswith("read [2] alone")
 
 
 def test_the_gate_judges_the_strongest_passage_not_the_first(fake_pipeline):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from rag.answer.ask import ask
-from rag.ingest.build import index_files
+from rag.ingest.build import READING, index_files
 from rag.pipeline import load_pipeline
 from rag.store import storage as store
 from rag.store.vectors import stale_sources
@@ -71,3 +72,15 @@ def test_reindexing_unchanged_or_touched_files_does_not_duplicate_chunks(corpus,
     assert sorted(again.unchanged) == sorted(touched.unchanged) == ["en.txt", "vi.txt", "zh.md"]
     assert first.chunks == again.chunks == touched.chunks == len(store.load(settings.store.index_dir).chunks)
     assert stale_sources(store.load(settings.store.index_dir)) == []  # the new mtime was saved
+
+
+def test_a_file_read_by_an_older_version_of_the_reader_is_read_again(corpus, settings):
+    embedder = HashEmbedder()
+    first = index_files([corpus], settings, embedder)
+    index = store.load(settings.store.index_dir)
+    assert {record.reading for record in index.files.values()} == {READING}
+    index.files["en.txt"] = replace(index.files["en.txt"], reading=0)  # as an index written before versions
+    store.save(index, settings.store.index_dir)
+    again = index_files([corpus], settings, embedder)
+    assert again.updated == ["en.txt"] and sorted(again.unchanged) == ["vi.txt", "zh.md"]
+    assert again.chunks == first.chunks and store.load(settings.store.index_dir).files["en.txt"].reading == READING

@@ -9,7 +9,7 @@ import pytest
 from rag.answer.ask import Response, doubt
 from rag.answer.checks import least_sure, support
 from rag.answer.citations import citations_for
-from rag.answer.decide import NOT_FOUND, decide, states_the_ordinal
+from rag.answer.decide import NOT_FOUND, decide, says_not_found, states_the_ordinal, unused_passage
 from rag.answer.question import Question, read_question
 from rag.answer.translate import quote_evidence
 from rag.config import AnswerSettings
@@ -101,6 +101,49 @@ def test_the_models_not_found_is_trusted_for_a_fact_and_weighed_for_a_yes_or_no(
     assert (weighed.outcome, weighed.reason, weighed.text) == (Outcome.OVERRULED, Reason.NOT_FOUND_OVERRULED, "")
     trusting = AnswerSettings(min_support=0.0, trust_not_found_below=1.0)  # no passage relevant enough
     assert decide("NOT FOUND", yes_no, PASSAGES, [CHUNK], HashEmbedder(), trusting).outcome is Outcome.REFUSED
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "The maximum length of the PRETTY_NAME field is not specified in the given information [1].",
+        "There is no information about the TCP port [1].",
+        "Tài liệu không đề cập đến độ dài tối đa của trường này [1].",
+        "文档中没有提到默认权限 [1]。",
+        "Not found.",
+    ],
+)
+def test_the_models_not_found_in_its_own_words_is_read_as_not_found(draft) -> None:
+    overruling = AnswerSettings(min_support=0.0, trust_not_found_below=0.0)
+    decision = decide(draft, read_question(QUESTION, 200), PASSAGES, [CHUNK], HashEmbedder(), overruling)
+    assert (decision.outcome, decision.reason, decision.text) == (Outcome.REFUSED, Reason.NOT_FOUND, NOT_FOUND["en"])
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "If /etc/os-release is not found, applications read /usr/lib/os-release [1].",
+        "journald uses auto when Storage= is not specified [1].",
+        "It ensures that no information is lost [1].",
+        "No, the license does not grant trademark rights [1].",
+    ],
+)
+def test_an_answer_that_only_uses_the_words_not_found_is_not_taken_for_one(draft) -> None:
+    assert not says_not_found(draft)
+
+
+def test_a_failed_draft_is_read_again_from_the_best_passage_or_one_nearly_as_relevant() -> None:
+    second = Chunk("b.txt", 0, len(TEXT), TEXT, "vi", "Luxon", None, ((0, len(TEXT)),))
+    question, settings = Question(QUESTION, "en"), AnswerSettings(max_source_gap=0.05)
+    best, near, weaker = (
+        PASSAGES[0],
+        Passage(2, second, 0, 9, "Hà Nội.", 0.68),
+        Passage(2, second, 0, 9, "Hà Nội.", 0.6),
+    )
+    assert unused_passage("Luxon visited Hanoi [2].", question, [best, near], settings) is best
+    assert unused_passage("Luxon visited Hanoi [1].", question, [best, near], settings) is near
+    assert unused_passage("Luxon visited Hanoi [1].", question, [best, weaker], settings) is None
+    assert unused_passage("Luxon visited Hanoi [1].", question, [best], settings) is None
 
 
 UNSURE = [

@@ -85,6 +85,14 @@ def test_sentences_split_on_chinese_and_latin_marks_with_exact_offsets():
     assert [text[a:b] for a, b in spans] == ["Câu một.", "Câu hai!", "第一句。", "第二句；", "end 1.5 units"]
 
 
+def test_a_remark_in_brackets_stays_with_the_sentence_it_follows():
+    text = "• debian-mentors mailing list (http://lists.debian.org/) . (For beginners.)\n• debian-devel. (Ảnh: TTXVN) 好。（注）"
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "• debian-mentors mailing list (http://lists.debian.org/) . (For beginners.)",
+        "• debian-devel. (Ảnh: TTXVN) 好。（注）",
+    ]
+
+
 def test_chunks_respect_the_token_budget_and_keep_offsets():
     text = "。".join(f"第{i}句话很短" for i in range(40)) + "。"
     doc = Document("z.txt", "z.txt", text, "t", None, "zh", "f")
@@ -108,6 +116,10 @@ def test_title_and_date_of_seed_styles():
     assert find_date("声明\n于2025年2月25日至28日") == "2025-02-25"
     assert find_date("no date here") is None
     assert find_title(" date 2025-10-28 Hội nghị Cấp cao. Ảnh: TTXVN\n") == "Hội nghị Cấp cao."
+    assert (
+        find_title("OS-RELEASE(5)\t\t\t  os-release\t\t OS-RELEASE(5)\n\nNAME")
+        == "OS-RELEASE(5) os-release OS-RELEASE(5)"
+    )
 
 
 def test_citation_numbers_are_parsed_and_invalid_ones_dropped():

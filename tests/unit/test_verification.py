@@ -143,6 +143,16 @@ def test_clauses_split_at_latin_and_chinese_commas_but_keep_lists_whole():
     ]
 
 
+def test_a_clause_does_not_end_inside_an_address_a_number_or_a_time():
+    text = (
+        "Ask on the list (http://lists.debian.org/debian-mentors/) at 10:30, or write to the 1,5 tỷ người of the team"
+    )
+    assert [text[a:b] for a, b in clauses(text)] == [
+        "Ask on the list (http://lists.debian.org/debian-mentors/) at 10:30,",
+        "or write to the 1,5 tỷ người of the team",
+    ]
+
+
 def test_focus_keeps_the_best_clause_and_exact_offsets():
     embedder = HashEmbedder()
     text = (
@@ -514,3 +524,22 @@ def test_a_settings_heading_of_a_configuration_manual_is_the_entry_of_each_setti
     longest = entries_first([Hit(0, chunk, 0.6, 0)], ["SystemMaxFiles"])[0]
     assert chunk.text[slice(*[x - chunk.start for x in chunk.sentences[longest.best_sentence]])] == "Enforce limits."
     assert entries_first([Hit(0, chunk, 0.6, 0)], ["Rate"])[0].best_sentence == 0  # not a setting it lists
+
+
+def test_a_sentence_two_overlapping_chunks_share_is_shown_once_and_no_weaker_passage_takes_its_place():
+    from rag.records import Hit
+    from rag.search.retrieve import passages
+
+    text = (
+        "Kiwi birds live in the forests of New Zealand. They eat worms, insects and spiders that they find on the forest floor at night. "
+        "Kiwi eggs are very large for the size of the bird. Kiwi birds cannot fly."
+    )
+    cut, repeated = text.index("Kiwi eggs"), text.index("They eat")
+    first, second = _manual_chunk(text[:cut].rstrip()), _manual_chunk(text[repeated:], repeated)  # share a sentence
+    third = _manual_chunk("Moas were large birds.", len(text))
+    hits = [Hit(0, first, 0.7, 1), Hit(1, second, 0.69, 0), Hit(2, third, 0.4, 0)]
+    shown = passages(hits, top_k=2, max_chars=90)
+    assert [(p.chunk, p.text) for p in shown] == [
+        (first, "They eat worms, insects and spiders that they find on the forest floor at night.")
+    ]
+    assert [p.text for p in passages([hits[0], hits[2]], top_k=2, max_chars=90)][1] == "Moas were large birds."

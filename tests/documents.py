@@ -33,6 +33,7 @@ class Sample:
     facts: tuple[Fact, ...]
     hyphenated: tuple[str, str] = ("", "")  # a word set as "first-" at a line end and "second" on the next line
     columns_on: int = 0  # page set in two columns (0: none)
+    contents: tuple[str, ...] = ()  # lines of a table of contents set at the end of the first page
 
 
 FILLER_EN = (
@@ -117,6 +118,11 @@ ZH = Sample(
         Fact("越南大米出口量达到多少？", "2024年，越南大米出口量达到九百万吨，创历史新高。", 2),
         Fact("沙耶武里水电站的装机容量是多少？", "老挝沙耶武里水电站的装机容量为一千二百八十五兆瓦。", 3),
     ),
+    contents=(
+        "1 概况 . . . . . . . . . . . . . . . . 1",
+        "2 粮食出口 . . . . . . . . . . . . . 2",
+        "3 水电 . . . . . 3",
+    ),
 )
 
 DOCX = Sample(
@@ -151,7 +157,8 @@ def fonts_or_fail() -> None:
 
 
 def write_pdf(sample: Sample, folder: Path, password: str | None = None) -> Path:
-    """Set `sample` as an A5 PDF: header, footer, paragraphs, the hyphenated word, an optional two-column page."""
+    """Set `sample` as an A5 PDF: header, footer, paragraphs, the hyphenated word, an optional two-column page, a
+    table of contents."""
     from fpdf import FPDF
 
     fonts_or_fail()
@@ -189,6 +196,8 @@ def write_pdf(sample: Sample, folder: Path, password: str | None = None) -> Path
             pdf.ln(5)
             pdf.cell(0, 5, f"{second} works continues.")
             pdf.ln(5)
+        for line in sample.contents if number == 1 else ():
+            pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
     target = folder / sample.name
     pdf.output(str(target))
     return target

@@ -17,7 +17,7 @@ from rag.config import AnswerSettings
 from rag.engines import protocols
 from rag.engines.protocols import Embedder, Piece, joined
 from rag.pipeline import Pipeline
-from rag.records import Answer, Outcome, Passage, Prompt, Reason, Retrieval
+from rag.records import Answer, Chunk, Outcome, Passage, Prompt, Reason, Retrieval
 from rag.search.conversation import search_text
 from rag.search.crosslingual import Translation, likely_language, translate_question
 from rag.search.retrieve import retrieve
@@ -149,8 +149,7 @@ def _answer(prepared: Preparation, reader: Reader) -> Generator[str, None, Answe
             yield piece.text
         timings["draft_s"] = time.perf_counter() - prepared.started
         draft = joined(pieces)
-        retrieved = [hit.chunk for hit in prepared.found.hits]
-        decision = decide(draft, question, passages, retrieved, reader.embedder, reader.settings)
+        decision = decide(draft, question, passages, relevant(prepared, reader), reader.embedder, reader.settings)
         if decision.outcome is Outcome.QUOTED and reader.settings.second_reading:
             decision, pieces = read_again(draft, decision, prepared, reader, pieces)
     assert decision is not None
@@ -177,6 +176,13 @@ def _answer(prepared: Preparation, reader: Reader) -> Generator[str, None, Answe
     )
 
 
+def relevant(prepared: Preparation, reader: Reader) -> list[Chunk]:
+    """The chunks retrieval found that pass the gate's floor: where a number a failed draft states may have come
+    from (see `invented_number`). A chunk of an unrelated document, scored near zero, holds some number or other
+    ("Debian Edu 12" in a title), and the more documents an index holds, the less a made-up number would show."""
+    return [hit.chunk for hit in prepared.found.hits if hit.relevance >= reader.settings.min_relevance]
+
+
 def read_again(
     draft: str, failed: Decision, prepared: Preparation, reader: Reader, pieces: list[Piece]
 ) -> tuple[Decision, list[Piece]]:
@@ -190,8 +196,7 @@ def read_again(
         return failed, pieces
     prompt = build_prompt(question.text, (other,), question.language)
     again = list(reader.generator.stream(prompt))
-    retrieved = [hit.chunk for hit in prepared.found.hits]
-    decision = decide(joined(again), question, (other,), retrieved, reader.embedder, reader.settings)
+    decision = decide(joined(again), question, (other,), relevant(prepared, reader), reader.embedder, reader.settings)
     if decision.outcome is not Outcome.ANSWERED:
         return failed, pieces
     detail = f"{failed.detail}; read [{other.n}] alone"

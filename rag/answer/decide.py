@@ -38,6 +38,8 @@ from rag.records import Chunk, Outcome, Passage, Reason
 
 YEARS = (1800, 2199)  # a bare number in this range may be the year a "when" question asks for
 ASKING = re.compile(r"[?？]\s*$|吗\s*$")  # a reply that is itself a question
+# A count of one, which quantities do not read as a number ("one" and "một" are mostly articles).
+COUNT_OF_ONE = re.compile(r"\b(?:one|a single|một|duy nhất)\b|唯一|[一壹][个台位名家项次条种]", re.IGNORECASE)
 LIST_SEPARATOR = re.compile(r"[,，、;；]|\s(?:and|và|hoặc|or)\s|和|与|及")
 SAYS_NOT_FOUND = re.compile(  # a draft that says in its own words that its sources do not give the answer
     r"\bnot (?:specified|mentioned|stated|given|provided|found|available)\b[^.]{0,20}\b(?:in|by|from) (?:the |any )?"
@@ -334,13 +336,13 @@ def names_in_passages(draft: Draft) -> Finding | None:
 
 def answers_the_kind_asked(draft: Draft) -> Finding | None:
     """Prevents: an answer of another kind than the question asks for: "when" without a date or year, "how many"
-    without a number, "which areas" with a single item, "who" or "which country" with only names the question gives
+    without a number (a count of one, "only one main server", is one), "which areas" with a single item, "who" or "which country" with only names the question gives
     (Chinese writes names without capitals, so there that is left to the other checks).
     Test: tests/unit/test_answers.py::test_an_answer_of_the_wrong_kind_or_subject_is_not_kept."""
     kind, stated = draft.question.kind, stated_quantities(draft.words)
     if kind is Kind.DATE and not (stated.dates or any(YEARS[0] <= n <= YEARS[1] for n in stated.numbers)):
         return Finding(Reason.WRONG_KIND, "asked when, answered without a date")
-    if kind is Kind.NUMBER and not stated.numbers:
+    if kind is Kind.NUMBER and not stated.numbers and not COUNT_OF_ONE.search(draft.words):
         return Finding(Reason.WRONG_KIND, "asked how many or how much, answered without a number")
     if kind is Kind.LIST and not LIST_SEPARATOR.search(draft.words):
         return Finding(Reason.WRONG_KIND, "asked for several, answered with one")

@@ -61,7 +61,7 @@ SCALES = {
     "百": 1e2, "千": 1e3, "万": 1e4, "亿": 1e8, "万亿": 1e12,
 }  # fmt: skip
 _SCALE = "|".join(sorted(SCALES, key=len, reverse=True))
-NUMBER = re.compile(rf"(?<![\d.,])(?P<digits>{DIGITS})(?:\s*(?P<scale>{_SCALE})(?![A-Za-zÀ-ỹ]))?", re.IGNORECASE)
+NUMBER = re.compile(rf"(?<!\d)(?<!\d[.,])(?P<digits>{DIGITS})(?:\s*(?P<scale>{_SCALE})(?![A-Za-zÀ-ỹ]))?", re.IGNORECASE)
 _ZH_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9)))
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
 ZH_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+(?!分)")  # 十分: "very"

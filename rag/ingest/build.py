@@ -24,8 +24,8 @@ from rag.store import storage
 from rag.store.vectors import BuildInfo, SourceFile, VectorIndex, check_compatible
 
 # The version of how a file is read and cut into sentences and chunks; an indexed file read by another version is
-# read again by `rag index`, though its bytes did not change (3: remarks in brackets stay with their sentence).
-READING = 3
+# read again by `rag index`, though its bytes did not change (4: no sentence without words, no table of contents).
+READING = 4
 # (phase, file name, done, total): "reading" counts files read (and OCR'd), "embedding" counts characters of text
 # embedded, so that a rate and an ETA mean the same for a text file and a scan.
 Progress = Callable[[str, str, int, int], None]

@@ -6,6 +6,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
+from rag.language import detect_language
 from rag.records import Chunk, Document
 
 TokenCounter = Callable[[str], int]
@@ -16,14 +17,19 @@ _CLAUSE_END = re.compile(r"(?<=[，,、：:])")
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans (start, end) of text[start:end], trimmed of surrounding whitespace."""
+    """Sentence spans (start, end) of text[start:end], trimmed of surrounding whitespace; a piece without a letter
+    or a digit (a bullet, a rule, a leader of dots) is no sentence, and its text goes with the chunk around it."""
     end = len(text) if end is None else end
     spans, cursor = [], start
     for match in _SENTENCE_END.finditer(text, start, end):
         spans.append((cursor, match.start()))
         cursor = match.end()
     spans.append((cursor, end))
-    return [trimmed for span in spans if (trimmed := _trim(text, *span))]
+    return [trimmed for span in spans if (trimmed := _trim(text, *span)) and _has_words(text, *trimmed)]
+
+
+def _has_words(text: str, start: int, end: int) -> bool:
+    return any(c.isalnum() for c in text[start:end])
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -75,6 +81,18 @@ def chunk_document(doc: Document, budget: int, count: TokenCounter) -> list[Chun
     return [_make_chunk(doc, group) for group in groups]
 
 
+MIN_WORDS_TO_DETECT = 8  # a shorter chunk ("Ảnh: TTXVN", a table row) is taken to be in its document's language
+
+
+def chunk_language(text: str, document_language: str) -> str:
+    """The language a chunk is written in: its document's, unless it has words enough to tell and they are in
+    another (an English paragraph left untranslated in a Chinese manual, a licence quoted in a Vietnamese guide),
+    so that it is neither translated from the wrong language nor searched as one."""
+    if len(re.findall(r"[^\W\d_]+", text)) < MIN_WORDS_TO_DETECT:
+        return document_language
+    return detect_language(text)
+
+
 def _make_chunk(doc: Document, sentences: list[tuple[int, int]]) -> Chunk:
     start, end = sentences[0][0], sentences[-1][1]
     first = bisect_right(doc.pages, start)  # pages starting at or before the chunk: its 1-based page
@@ -83,7 +101,7 @@ def _make_chunk(doc: Document, sentences: list[tuple[int, int]]) -> Chunk:
         start=start,
         end=end,
         text=doc.text[start:end],
-        language=doc.language,
+        language=chunk_language(doc.text[start:end], doc.language),
         title=doc.title,
         date=doc.date,
         sentences=tuple(sentences),

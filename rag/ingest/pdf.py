@@ -30,6 +30,9 @@ _SENTENCE_END = tuple(".!?:;…。！？：；")
 _HYPHENS = "-\u00ad\u2010"
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _SOFT_HYPHEN_END = re.compile(r"[\u00ad\x02]$")
+# A table of contents' entry: a heading, a leader of dots and a page number ("3.1 网络 . . . . . 2", "Intro ..... iv").
+# Its dots would each be read as a sentence's end, and its headings come again on the pages they name.
+_CONTENTS_ENTRY = re.compile(r"(?:[.…·]\s*){4,}(?:\d+|[ivxlcdm]+)$", re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u00ad\ufeff\ufffe]")  # \ufffe: PDFium's mark of a joined hyphen
 _worker = PdfWorker(PDF_MEMORY_MB)  # its child process starts with the first PDF and is reused
 
@@ -48,13 +51,13 @@ def read_pdf(raw: bytes, name: str, max_pages: int) -> tuple[list[str], Ocr]:
     for number in result["scans"]:
         texts[number], confidence = _ocr(name, {"kind": "pdf-page", "page": number}, raw)
         confidences.append((number + 1, confidence))
-    return reflow(drop_running_lines([_lines(text) for text in texts])), tuple(confidences)
+    return reflow(drop_running_lines([page_lines(text) for text in texts])), tuple(confidences)
 
 
 def read_image(raw: bytes, name: str) -> tuple[str, float]:
     """An image file's text by OCR, its lines reflowed into paragraphs, and the OCR confidence."""
     text, confidence = _ocr(name, {"kind": "image"}, raw)
-    return reflow([_lines(text)])[0], confidence
+    return reflow([page_lines(text)])[0], confidence
 
 
 def _ocr(name: str, header: dict[str, Any], raw: bytes) -> tuple[str, float]:
@@ -82,18 +85,22 @@ def _request(name: str, header: dict[str, Any], raw: bytes, seconds: float) -> d
         ) from None
 
 
-def _lines(text: str) -> list[str]:
-    """Non-empty lines, whitespace collapsed, invisible characters dropped; a soft hyphen ending a line shows."""
+def page_lines(text: str) -> list[str]:
+    """Non-empty lines, whitespace collapsed, invisible characters dropped, entries of a table of contents left
+    out; a soft hyphen ending a line shows."""
     cleaned = (_SOFT_HYPHEN_END.sub("-", line.rstrip()) for line in text.splitlines())
-    return [line for line in (" ".join(_INVISIBLE.sub("", line).split()) for line in cleaned) if line]
+    lines = (" ".join(_INVISIBLE.sub("", line).split()) for line in cleaned)
+    return [line for line in lines if line and not _CONTENTS_ENTRY.search(line)]
 
 
 def _key(line: str) -> str:
-    return re.sub(r"\d+", "#", line.casefold())
+    """A line with its numbers, in digits or roman numerals ("Page 2", "Manual iv"), made alike."""
+    return re.sub(r"\d+|\b[ivxlc]+\b", "#", line.casefold())
 
 
 def drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
-    """Drop lines that repeat within the first or last EDGE_LINES of most pages, numbers aside ("Page 2 of 9")."""
+    """Drop lines that repeat within the first or last EDGE_LINES of most pages, numbers aside ("Page 2 of 9",
+    "Manual iv")."""
     if len(pages) < 2:
         return pages
 

@@ -97,6 +97,18 @@ def test_a_number_in_no_retrieved_passage_means_the_documents_do_not_answer(fake
     assert result.draft == reply and not result.citations and "12 is in no retrieved passage" in result.note()
 
 
+def test_a_number_only_an_unrelated_document_holds_does_not_vouch_for_a_draft(fake_pipeline):
+    question, reply = "How many eggs does the kiwi lay?", "The kiwi lays 2016 eggs a year [1]."  # 2016: the panda's
+    hits = {hit.chunk.source: hit.relevance for hit in fake_pipeline.retrieve(question, top_k=3).hits}
+    assert hits["en.txt"] > hits["zh.md"]
+    writing = replace(fake_pipeline, generator=EchoGenerator(reply))
+    assert ask(question, writing).answer().outcome == Outcome.QUOTED  # every document found counts: 2016 is held
+    floor = (hits["en.txt"] + hits["zh.md"]) / 2  # the panda's chunk is found, below the gate's floor
+    strict = writing.settings.with_(min_relevance=floor, min_relevance_same_language=floor)
+    result = ask(question, replace(writing, settings=strict)).answer()
+    assert result.outcome == Outcome.INVENTED and result.detail.endswith("2016 is in no retrieved passage")
+
+
 def test_an_answer_the_model_was_unsure_of_is_kept_and_marked_for_checking(fake_pipeline):
     question, reply = "What eggs does the kiwi bird lay?", "The kiwi lays very large eggs [1]."
     for probability, doubt in ((0.9, ""), (0.1, f"“{reply}” (probability 0.10)")):

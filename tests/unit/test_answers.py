@@ -294,6 +294,13 @@ def test_a_draft_drawn_only_from_a_clearly_weaker_source_is_not_kept(weaker: flo
             "They agreed on the pillars of peace and trade [1].",
             Reason.WRONG_KIND,
         ),
+        (  # a count of one is a number, though "one" and "một" are not read as numbers elsewhere
+            "How many summits did ASEAN and New Zealand hold?",
+            "ASEAN and New Zealand held only one summit [1].",
+            Reason.KEPT,
+        ),
+        ("ASEAN và New Zealand tổ chức bao nhiêu hội nghị?", "Hai bên tổ chức một hội nghị cấp cao [1].", Reason.KEPT),
+        ("东盟与新西兰举行了多少次峰会？", "双方举行了一次峰会[1]。", Reason.KEPT),
         ("Which areas did ASEAN and New Zealand choose?", "They chose the strategic area [1].", Reason.WRONG_KIND),
         ("Which areas did ASEAN and New Zealand choose?", "Strategy, trade and people [1].", Reason.KEPT),
         (

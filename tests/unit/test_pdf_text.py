@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag.cli import print_answer
 from rag.ingest.chunk import chunk_document
-from rag.ingest.pdf import drop_running_lines, reflow
+from rag.ingest.pdf import drop_running_lines, page_lines, reflow
 from rag.records import Answer, Citation, Document, Outcome
 from tests.fakes import HashEmbedder
 
@@ -21,6 +21,13 @@ def test_running_lines_are_found_by_repetition_not_position_alone() -> None:
         ["Summary", "All is well."],
     ]
     assert drop_running_lines([["Only page", "Page 1"]]) == [["Only page", "Page 1"]]  # one page: nothing repeats
+    front = [["Manual ii", "Contents"], ["Manual iii", "Index"], ["Manual iv", "Preface"]]  # roman page numbers
+    assert drop_running_lines(front) == [["Contents"], ["Index"], ["Preface"]]
+
+
+def test_a_table_of_contents_is_left_out_and_ordinary_dots_kept() -> None:
+    page = "Contents\n3.1 网络 . . . . . . . . 2\n3.2 Servers ......... 14\nPreface ………… iv\nIt ends here. . . .\nWait...\n"
+    assert page_lines(page) == ["Contents", "It ends here. . . .", "Wait..."]
 
 
 def test_reflow_joins_lines_but_keeps_sentences_headings_and_cjk_apart() -> None:

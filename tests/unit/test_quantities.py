@@ -66,6 +66,8 @@ def test_partial_dates_and_periods(text, dates):
         ("two billion dollars", 2e9),
         ("from the default of one month", 1),  # "1 tháng" translates it
         ("two weeks later", 2),
+        ("独立使用的系统，1500 MHz", 1500),  # after a Chinese comma, which NFKC makes a Latin one
+        ("gồm các nước,10 thành viên", 10),
     ],
 )
 def test_amounts_counts_and_ordinals(text, value):

@@ -14,7 +14,7 @@ from rag.answer.prompt import build_prompt
 from rag.config import Settings, load_settings
 from rag.errors import BadSettings
 from rag.evaluation import is_correct, lead_words
-from rag.ingest.chunk import chunk_document, split_sentences
+from rag.ingest.chunk import chunk_document, chunk_language, split_sentences
 from rag.ingest.read import find_date, find_title
 from rag.language import HAN, detect_language, fold, foreign_words, written_in
 from rag.records import Chunk, Document, Passage
@@ -91,6 +91,31 @@ def test_a_remark_in_brackets_stays_with_the_sentence_it_follows():
         "• debian-mentors mailing list (http://lists.debian.org/) . (For beginners.)",
         "• debian-devel. (Ảnh: TTXVN) 好。（注）",
     ]
+
+
+def test_a_piece_without_words_is_no_sentence_and_stays_in_its_chunk():
+    text = "Networking . . . . . 2 Servers . . . . 3\n•\n---\nThe main server is tjener. It runs DHCP."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Networking .",
+        "2 Servers .",
+        "3",
+        "The main server is tjener.",
+        "It runs DHCP.",
+    ]
+    doc = Document("m.txt", "m.txt", text, "m", None, "en", "f")
+    chunk = chunk_document(doc, budget=1000, count=len)[0]
+    assert chunk.text == text and len(chunk.sentences) == 5
+
+
+def test_a_chunk_in_another_language_than_its_document_is_known_by_its_own():
+    english = "A netinst installation will fetch some packages from the CD and the rest from the net."
+    chinese = "这是张假定的网络拓扑草图。默认设置假定有一个主服务器，同时可以包含常规的工作站。"
+    text = f"{chinese}\n\n{english}"
+    doc = Document("edu.pdf", "edu.pdf", text, "手册", None, "zh", "f")
+    first, second = chunk_document(doc, budget=90, count=len)
+    assert (first.language, second.language) == ("zh", "en")
+    assert chunk_language("Ảnh: TTXVN", "vi") == "vi"  # too few words to tell: its document's language
+    assert chunk_language("10.0.0.0/8 192.168.0.0/24", "zh") == "zh"
 
 
 def test_chunks_respect_the_token_budget_and_keep_offsets():

@@ -83,10 +83,10 @@ screenshot: $(BIN)/rag models
 # a manual page as plain text, eval/config/) in one evaluation index, each gold set reported on its own;
 # `make eval-models` adds the two smaller bundled generators, `make eval-ablations` every ablation.
 EVAL_INDEX := data/eval-index
-EVAL := $(BIN)/rag --index-dir $(EVAL_INDEX) eval --gold eval/gold.jsonl eval/gold_reader.jsonl eval/gold_manual.jsonl eval/gold_licence.jsonl eval/gold_config.jsonl eval/gold_guide.jsonl --out eval/results.jsonl --report eval/REPORT.md
+EVAL := $(BIN)/rag --index-dir $(EVAL_INDEX) eval --gold eval/gold.jsonl eval/gold_reader.jsonl eval/gold_manual.jsonl eval/gold_licence.jsonl eval/gold_config.jsonl eval/gold_guide.jsonl eval/gold_edu.jsonl --out eval/results.jsonl --report eval/REPORT.md
 
 eval-index: install
-	$(BIN)/rag --index-dir $(EVAL_INDEX) index seeds eval/manual/*.pdf eval/licence/*.pdf eval/config/*.txt eval/guide/*.pdf --quiet
+	$(BIN)/rag --index-dir $(EVAL_INDEX) index seeds eval/manual/*.pdf eval/licence/*.pdf eval/config/*.txt eval/guide/*.pdf eval/edu/*.pdf --quiet
 
 eval: eval-index
 	$(EVAL)
